@@ -1,0 +1,255 @@
+"""Incremental, crash-safe index builds.
+
+A document is re-parsed and re-embedded only when its bytes changed (sha256) or the
+embedder/chunking settings changed; unchanged documents keep their stored chunks and
+vectors. The result is always written as a new generation (see store.py), so a failed or
+killed build never touches what readers use.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+import ingest
+from index import store
+from index.codec import chunk_from_record, chunk_to_record
+from index.dense import build_dense, save_dense
+from index.embedder import Embedder, load_embedder
+from index.lexical import Lexical
+from ingest.types import Chunk, Document, Skipped
+
+CHUNK_SETTINGS = (
+    "chunk_target_words",
+    "chunk_max_words",
+    "chunk_min_words",
+    "chunk_overlap_sentences",
+)
+
+
+
+class BuildProgress:
+    """Hooks for a progress display; the default shows nothing."""
+
+    def files(self, total: int) -> None: ...
+    def file_done(self, source: str, chunks: int, reused: bool) -> None: ...
+    def embedding(self, total: int) -> None: ...
+    def embedded(self, n: int) -> None: ...
+    def writing(self) -> None: ...
+
+
+@dataclass
+class BuildReport:
+    documents: int = 0
+    chunks: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    embedded_texts: int = 0
+    seconds: float = 0.0
+    generation: str = ""
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What the dense model sees: the chunk with its document title and section path."""
+    head = [p for p in (chunk.title, *chunk.section) if p]
+    deduped = [p for i, p in enumerate(head) if p not in head[:i]]
+    return "\n".join([" > ".join(deduped), chunk.text]) if deduped else chunk.text
+
+
+def bm25_text(chunk: Chunk) -> str:
+    return " ".join([chunk.title, *chunk.section, chunk.text])
+
+
+@dataclass
+class _DocEntry:
+    meta: dict
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    document: Document | None = None  # None when reused from the previous generation
+    lines: list | None = None
+    pages: list | None = None
+
+
+def _load_previous(idx_dir: Path, fingerprint: str, settings) -> dict[str, _DocEntry]:
+    """Per-document stored state of the committed generation, if it is compatible."""
+    try:
+        gen, manifest = store.read_manifest(idx_dir)
+    except store.IndexProblem:
+        return {}
+    same_chunking = all(manifest["chunking"].get(k) == getattr(settings, k) for k in CHUNK_SETTINGS)
+    if manifest["embedder"]["fingerprint"] != fingerprint or not same_chunking:
+        return {}
+    chunk_vecs = np.load(gen / "chunk_vectors.npy")
+    sent_vecs = np.load(gen / "sentence_vectors.npy")
+    entries: dict[str, _DocEntry] = {}
+    with open(gen / "documents.jsonl", encoding="utf-8") as f:
+        docs = [json.loads(line) for line in f]
+    with open(gen / "chunks.jsonl", encoding="utf-8") as f:
+        chunks = [chunk_from_record(json.loads(line)) for line in f]
+    c = s = 0
+    for doc in docs:
+        n = doc["meta"]["chunks"]
+        doc_chunks = chunks[c : c + n]
+        n_sent = sum(len(ch.sentences) for ch in doc_chunks)
+        entries[doc["meta"]["source"]] = _DocEntry(
+            meta=doc["meta"],
+            chunks=doc_chunks,
+            chunk_vectors=chunk_vecs[c : c + n],
+            sentence_vectors=sent_vecs[s : s + n_sent],
+            lines=doc["lines"],
+            pages=doc["pages"],
+        )
+        c, s = c + n, s + n_sent
+    return entries
+
+
+def build_index(
+    corpus: Path,
+    idx_dir: Path,
+    settings,
+    embedder: Embedder | None = None,
+    progress: BuildProgress | None = None,
+    rebuild: bool = False,
+) -> BuildReport:
+    """Ingest ``corpus`` into ``idx_dir``; raises IndexProblem (Dutch) when nothing usable."""
+    t0 = time.perf_counter()
+    progress = progress or BuildProgress()
+    idx_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = FileLock(str(idx_dir / ".build.lock"), timeout=5)
+        lock.acquire()
+    except Timeout as exc:
+        raise store.IndexProblem(
+            f"Er loopt al een ingest op {idx_dir}. Wacht tot die klaar is."
+        ) from exc
+    try:
+        embedder = embedder or load_embedder(settings)
+        previous = {} if rebuild else _load_previous(idx_dir, embedder.fingerprint, settings)
+        report = BuildReport()
+        entries = _collect(corpus, settings, previous, report, progress)
+        if not entries:
+            reasons = "; ".join(f"{s.source}: {s.reason}" for s in report.skipped[:5])
+            raise store.IndexProblem(
+                f"Geen enkel document uit {corpus} kon worden ingelezen"
+                + (f" ({reasons})" if reasons else " (de map bevat geen ondersteunde bestanden)")
+                + ". De bestaande index is niet gewijzigd."
+            )
+        report.embedded_texts = _embed_new(entries, embedder, progress)
+        progress.writing()
+        report.generation = _write(idx_dir, entries, embedder, settings).name
+        report.removed = sorted(set(previous) - set(entries))
+        report.documents = len(entries)
+        report.chunks = sum(len(e.chunks) for e in entries.values())
+        report.seconds = time.perf_counter() - t0
+        return report
+    finally:
+        lock.release()
+
+
+def _collect(corpus, settings, previous, report, progress) -> dict[str, _DocEntry]:
+    corpus = Path(corpus)
+    if not corpus.exists():
+        raise store.IndexProblem(f"De map {corpus} bestaat niet.")
+    paths = [corpus] if corpus.is_file() else ingest.iter_files(corpus, settings)
+    root = corpus.parent if corpus.is_file() else corpus
+    progress.files(len(paths))
+    entries: dict[str, _DocEntry] = {}
+    for path in paths:
+        source = path.relative_to(root).as_posix()
+        old = previous.get(source)
+        try:
+            digest = store.sha256_file(path)
+        except OSError as exc:
+            report.skipped.append(Skipped(source, f"kan het bestand niet lezen ({exc})"))
+            continue
+        if old is not None and old.meta["content_hash"] == digest:
+            entries[source] = old
+            report.unchanged.append(source)
+            progress.file_done(source, len(old.chunks), reused=True)
+            continue
+        loaded = ingest.load_document(path, root, settings)
+        if isinstance(loaded, Skipped):
+            report.skipped.append(loaded)
+            progress.file_done(source, 0, reused=False)
+            continue
+        chunks = ingest.chunk_document(loaded, settings)
+        if not chunks:
+            report.skipped.append(Skipped(source, "geen tekst gevonden na opschonen"))
+            progress.file_done(source, 0, reused=False)
+            continue
+        (report.changed if old is not None else report.added).append(source)
+        meta = {
+            "source": source,
+            "title": loaded.title,
+            "kind": loaded.kind,
+            "content_hash": digest,
+            "chunks": len(chunks),
+            "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        entries[source] = _DocEntry(
+            meta, chunks, np.empty((0, 0)), np.empty((0, 0)), document=loaded,
+            lines=list(loaded.lines), pages=list(loaded.pages),
+        )
+        progress.file_done(source, len(chunks), reused=False)
+    return entries
+
+
+def _embed_new(entries: dict[str, _DocEntry], embedder: Embedder, progress) -> int:
+    fresh = [e for e in entries.values() if e.document is not None]
+    chunk_texts = [embed_text(c) for e in fresh for c in e.chunks]
+    sentence_texts = [s.text for e in fresh for c in e.chunks for s in c.sentences]
+    total = len(chunk_texts) + len(sentence_texts)
+    progress.embedding(total)
+    if not total:
+        return 0
+    vectors = embedder.embed_passages(chunk_texts + sentence_texts, progress=progress.embedded)
+    cv, sv = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
+    c = s = 0
+    for e in fresh:
+        n = len(e.chunks)
+        n_sent = sum(len(ch.sentences) for ch in e.chunks)
+        e.chunk_vectors, e.sentence_vectors = cv[c : c + n], sv[s : s + n_sent]
+        c, s = c + n, s + n_sent
+    return total
+
+
+def _write(idx_dir: Path, entries: dict[str, _DocEntry], embedder: Embedder, settings) -> Path:
+    ordered = [entries[k] for k in sorted(entries)]
+    chunks = [c for e in ordered for c in e.chunks]
+    chunk_vectors = np.concatenate([e.chunk_vectors for e in ordered]).astype(np.float32)
+    sentence_vectors = np.concatenate(
+        [e.sentence_vectors.reshape(-1, embedder.dim) for e in ordered]
+    ).astype(np.float32)
+    gen = store.new_generation(idx_dir)
+    with open(gen / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for chunk in chunks:
+            f.write(json.dumps(chunk_to_record(chunk), ensure_ascii=False) + "\n")
+    with open(gen / "documents.jsonl", "w", encoding="utf-8") as f:
+        for e in ordered:
+            record = {"meta": e.meta, "lines": e.lines, "pages": e.pages}
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    np.save(gen / "chunk_vectors.npy", chunk_vectors)
+    np.save(gen / "sentence_vectors.npy", sentence_vectors)
+    save_dense(build_dense(chunk_vectors, settings), gen / "dense.faiss")
+    Lexical.build([bm25_text(c) for c in chunks], settings.bm25_decompound).save(gen / "bm25")
+    manifest = {
+        "embedder": {"name": embedder.name, "fingerprint": embedder.fingerprint,
+                     "dim": embedder.dim},
+        "chunking": {k: getattr(settings, k) for k in CHUNK_SETTINGS},
+        "dense_index": "hnsw" if len(chunks) > settings.ann_threshold else "flat",
+        "decompound": settings.bm25_decompound,
+        "documents": {e.meta["source"]: e.meta for e in ordered},
+        "counts": {"documents": len(ordered), "chunks": len(chunks),
+                   "sentences": int(sentence_vectors.shape[0])},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    return store.commit_generation(idx_dir, gen, manifest)

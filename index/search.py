@@ -1,0 +1,192 @@
+"""Hybrid search: dense and BM25 candidates fused by reciprocal rank fusion.
+
+RRF needs no score calibration between a cosine and a BM25 score, which is why it is the
+fusion here; weights and candidate depths are settings. The loaded index is read-only and
+shared by all request threads.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index import store
+from index.codec import chunk_from_record
+from index.dense import load_dense, search_dense
+from index.embedder import Embedder, load_embedder
+from index.lexical import Lexical
+from ingest.types import Chunk
+
+QUERY_CACHE = 256  # recent query vectors kept in memory
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float  # fused RRF score (or the single retriever's score)
+    retrievers: tuple[str, ...]  # which retrievers found it: "dense", "bm25"
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    source: str
+    title: str
+    kind: str
+    chunks: int
+    ingested_at: str
+
+
+class Index:
+    """A loaded index generation; build with ``Index.load``."""
+
+    def __init__(self, path, manifest, chunks, docs, dense, lexical, sent_vecs, embedder, settings):
+        self.path = path
+        self.manifest = manifest
+        self.chunks: list[Chunk] = chunks
+        self._lines = {d["meta"]["source"]: tuple(d["lines"]) for d in docs}
+        self.documents = [
+            DocumentInfo(m["source"], m["title"], m["kind"], m["chunks"], m["ingested_at"])
+            for m in (d["meta"] for d in docs)
+        ]
+        self._dense = dense
+        self._lexical = lexical
+        self._sentence_vectors = sent_vecs
+        offsets = np.cumsum([0] + [len(c.sentences) for c in chunks])
+        self._sentence_offset = {c.id: int(o) for c, o in zip(chunks, offsets, strict=False)}
+        self.embedder = embedder
+        self.settings = settings
+        self._query_cache: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, idx_dir: Path, settings, embedder: Embedder | None = None) -> Index:
+        idx_dir = Path(idx_dir)
+        gen, manifest = store.read_manifest(idx_dir)
+        wanted = manifest["embedder"]["name"]
+        embedder = embedder or load_embedder(settings)
+        if embedder.fingerprint != manifest["embedder"]["fingerprint"]:
+            raise store.IndexProblem(
+                f"De index in {idx_dir} is gebouwd met embedder '{wanted}', maar nu is "
+                f"'{embedder.name}' ingesteld. " + store.rebuild_hint(idx_dir)
+            )
+        try:
+            with open(gen / "chunks.jsonl", encoding="utf-8") as f:
+                chunks = [chunk_from_record(json.loads(line)) for line in f]
+            with open(gen / "documents.jsonl", encoding="utf-8") as f:
+                docs = [json.loads(line) for line in f]
+            dense = load_dense(gen / "dense.faiss", settings)
+            lexical = Lexical.load(gen / "bm25")
+            sent_vecs = np.load(gen / "sentence_vectors.npy")
+        except Exception as exc:  # checksums passed, so this is a format problem
+            raise store.IndexProblem(
+                f"De index in {idx_dir} kan niet worden gelezen ({exc}). "
+                + store.rebuild_hint(idx_dir)
+            ) from exc
+        if dense.ntotal != len(chunks) or lexical.bm25.scores["num_docs"] != len(chunks):
+            raise store.IndexProblem(
+                f"De index in {idx_dir} is inconsistent. " + store.rebuild_hint(idx_dir)
+            )
+        return cls(gen, manifest, chunks, docs, dense, lexical, sent_vecs, embedder, settings)
+
+    # --- queries ------------------------------------------------------------------
+    def embed_query(self, question: str) -> np.ndarray:
+        """Cached: the retriever and the answerer both need the same query vector."""
+        with self._cache_lock:
+            cached = self._query_cache.get(question)
+        if cached is not None:
+            return cached
+        vector = self.embedder.embed_query(question)
+        with self._cache_lock:
+            self._query_cache[question] = vector
+            while len(self._query_cache) > QUERY_CACHE:
+                self._query_cache.pop(next(iter(self._query_cache)))
+        return vector
+
+    def search(
+        self,
+        question: str,
+        k: int | None = None,
+        query_vector: np.ndarray | None = None,
+        mode: str = "hybrid",
+        timings: dict | None = None,
+    ) -> list[Hit]:
+        """Top-k hits; ``mode`` is "hybrid", "dense" or "bm25" (the latter two for eval)."""
+        s = self.settings
+        k = k or s.top_k
+        timings = {} if timings is None else timings
+        dense: list[tuple[int, float]] = []
+        lexical: list[tuple[int, float]] = []
+        if mode in ("hybrid", "dense"):
+            t = time.perf_counter()
+            if query_vector is None:
+                query_vector = self.embed_query(question)
+            timings["embed_ms"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            dense = search_dense(self._dense, query_vector, max(k, s.dense_candidates))
+            timings["dense_ms"] = (time.perf_counter() - t) * 1000
+        if mode in ("hybrid", "bm25"):
+            t = time.perf_counter()
+            lexical = self._lexical.search(question, max(k, s.bm25_candidates))
+            timings["bm25_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        if mode == "dense":
+            hits = [Hit(self.chunks[i], sc, ("dense",), dense_score=sc) for i, sc in dense[:k]]
+        elif mode == "bm25":
+            hits = [Hit(self.chunks[i], sc, ("bm25",), bm25_score=sc) for i, sc in lexical[:k]]
+        else:
+            hits = self._fuse(dense, lexical, k)
+        timings["fusion_ms"] = (time.perf_counter() - t) * 1000
+        return hits
+
+    def _fuse(self, dense, lexical, k) -> list[Hit]:
+        s = self.settings
+        fused: dict[int, float] = {}
+        for weight, ranked in ((s.dense_weight, dense), (s.bm25_weight, lexical)):
+            for rank, (i, _) in enumerate(ranked):
+                fused[i] = fused.get(i, 0.0) + weight / (s.rrf_k + rank + 1)
+        d, b = dict(dense), dict(lexical)
+        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        return [
+            Hit(
+                self.chunks[i],
+                fused[i],
+                tuple(name for name, found in (("dense", i in d), ("bm25", i in b)) if found),
+                dense_score=d.get(i),
+                bm25_score=b.get(i),
+            )
+            for i in order
+        ]
+
+    # --- what the answerer needs --------------------------------------------------
+    def sentence_similarities(self, chunk: Chunk, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine of the query with each stored sentence vector of ``chunk``."""
+        start = self._sentence_offset[chunk.id]
+        vecs = self._sentence_vectors[start : start + len(chunk.sentences)]
+        return vecs @ query_vector.astype(np.float32)
+
+    def source_lines(self, source: str, line_start: int, line_end: int) -> tuple[str, ...]:
+        lines = self._lines.get(source, ())
+        return lines[max(0, line_start - 1) : line_end]
+
+    @property
+    def stats(self) -> dict:
+        return {
+            "documents": len(self.documents),
+            "chunks": len(self.chunks),
+            "embedder": self.manifest["embedder"]["name"],
+            "built_at": self.manifest.get("built_at"),
+        }
+
+    def term_weights(self, text: str) -> dict[str, float]:
+        """Analysed terms of ``text`` with their corpus IDF, for lexical overlap scoring."""
+        return {t: self._lexical.idf(t) for t in self._lexical.analyzer.terms(text)}
+
+    def terms(self, text: str) -> set[str]:
+        return set(self._lexical.analyzer.terms(text))

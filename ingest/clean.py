@@ -1,0 +1,159 @@
+"""Line cleaning that never invents, reorders or drops a word silently.
+
+Every answer must be provable against the original lines, so cleaning may only remove
+characters that carry no words (invisible and control characters, bullet glyphs, markup
+symbols, extra spaces) plus URLs. ``verify.quote_in_lines`` applies the very same
+``prepare`` and ``strip_urls`` to the original lines, so a cleaned sentence always occurs
+word for word, contiguously, in the lines it claims to come from.
+
+URLs are removed because a 150-character link is a few words for the chunker but 60+
+tokens for the embedder; a link split over two PDF lines leaves a tail like
+``bb5a717c?documentId=...`` on the next line, which is removed as well.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Removed without leaving a gap: they sit *inside* words (soft hyphen, zero-width joiners)
+# or only steer rendering (bidi controls, BOM). NUL bytes come from broken PDF extraction.
+INVISIBLE = frozenset(
+    "\x00\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+
+# Bullet glyphs from Word/PDF lists. Private-use characters (U+F0B7 "", U+F0A7, U+F0D8:
+# Symbol/Wingdings bullets) are caught by their category instead of being listed.
+BULLETS = "•◦▪▫■□●○◆◇►▸▹▶➢➣➤➔→✓✔✗✘·∙‣⁃"
+_BULLET_RE = re.compile(f"^[{re.escape(BULLETS)}]+\\s*")
+_DASH_RE = re.compile(r"^[-–—*+]\s+(?=\S)")
+_NUMBER_RE = re.compile(r"^\(?(?:\d{1,3}|[a-z])[.)]\s+\S")
+
+URL_RE = re.compile(r"(?:https?|ftp|file)://[^\s)\]>]*", re.IGNORECASE)
+_URL_TAIL_HEX = re.compile(r"[0-9A-Fa-f]{4,}(?:-[0-9A-Fa-f]*)*")
+_URL_TAIL_SLUG = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]*)+")
+_FIRST_TOKEN = re.compile(r"\s*(\S+)")
+
+# Markdown syntax that is pure decoration (never letters or digits).
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}(?=\s|$)|\s+#+\s*$")
+_MD_QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
+_MD_RULE = re.compile(r"^\s{0,3}(?:(?:[-=*_~`]\s*){3,}|=+|-+)\s*$")
+_MD_SYMBOLS = re.compile(r"\*+|`+|~~|__+|\|")
+_MD_EMPTY_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*\)")  # "[tekst](url)" once the URL is gone
+
+
+def split_lines(text: str) -> list[str]:
+    """Split like an editor does (\\n, \\r\\n, \\r), not like str.splitlines, which also
+    splits on form feeds and U+2028 and would shift every cited line number."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+_PREPARE_CACHE: dict[str, str] = {}
+
+
+def _prepare_char(ch: str) -> str:
+    out = _PREPARE_CACHE.get(ch)
+    if out is None:
+        if ch in INVISIBLE:
+            out = ""
+        elif ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp"):
+            out = " "
+        else:
+            out = ch
+        _PREPARE_CACHE[ch] = out
+    return out
+
+
+def prepare(raw: str) -> str:
+    """Drop invisible characters; every other control/format/private-use char and every
+    kind of space becomes a plain space (a word boundary, as it was visually)."""
+    if raw.isascii() and raw.isprintable():
+        return raw
+    return "".join(_prepare_char(ch) for ch in raw)
+
+
+def _is_url_tail(token: str) -> bool:
+    if "://" in token:
+        return False
+    return (
+        any(c in token for c in "/?=&%#")
+        or _URL_TAIL_HEX.fullmatch(token) is not None
+        or _URL_TAIL_SLUG.fullmatch(token) is not None
+    )
+
+
+def strip_urls(lines: Sequence[str]) -> list[str]:
+    """Replace URLs (and the tail of a URL wrapped onto the next line) by a space.
+
+    Sequential on purpose: whether a line starts with a URL tail depends only on the line
+    before it, so the verifier gets identical results on any run of lines."""
+    out: list[str] = []
+    open_url = False
+    for line in lines:
+        if open_url:
+            open_url = False
+            m = _FIRST_TOKEN.match(line)
+            if m and _is_url_tail(m.group(1)):
+                rest = line[m.end(1) :]
+                line = line[: m.start(1)] + " " + rest
+                open_url = not rest.strip()
+        if "://" in line:
+            matches = list(URL_RE.finditer(line))
+            if matches:
+                if matches[-1].end() >= len(line.rstrip()):
+                    open_url = True
+                line = URL_RE.sub(" ", line)
+        out.append(line)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CleanLine:
+    text: str  # cleaned; a leading list marker ("-", "•", "") removed
+    full: str  # cleaned, leading dash kept: used when the dash turns out to be punctuation
+    marker: str  # "", "glyph", "dash" or "number"
+
+
+_EMPTY = CleanLine("", "", "")
+
+
+def clean_lines(lines: Sequence[str], kind: str = "txt") -> list[CleanLine]:
+    """One CleanLine per original line (same index), empty text for lines with no words."""
+    prepared = [prepare(line) for line in lines]
+    out: list[CleanLine] = []
+    for raw, s in zip(lines, strip_urls(prepared), strict=True):
+        if not s or s.isspace():
+            out.append(_EMPTY)
+            continue
+        marker = ""
+        lead = next((c for c in raw if not (c.isspace() or c in INVISIBLE)), "")
+        if lead and (lead in BULLETS or unicodedata.category(lead) == "Co"):
+            marker = "glyph"
+        if kind == "md":
+            s = _MD_QUOTE.sub("", _MD_HEADING.sub(" ", s))
+            if _MD_RULE.match(s):
+                s = ""
+        s = " ".join(s.split())
+        if s and s[0] in BULLETS:
+            s = _BULLET_RE.sub("", s)
+        full = s
+        if marker != "glyph":
+            m = _DASH_RE.match(s)
+            if m:
+                marker, s = "dash", s[m.end() :]
+            elif _NUMBER_RE.match(s):
+                marker = "number"
+        if kind == "md":
+            s = " ".join(_MD_SYMBOLS.sub(" ", _MD_EMPTY_LINK.sub(r"\1", s)).split())
+            full = " ".join(_MD_SYMBOLS.sub(" ", _MD_EMPTY_LINK.sub(r"\1", full)).split())
+        if not s:
+            out.append(_EMPTY)
+            continue
+        out.append(CleanLine(s, full, marker))
+    return out

@@ -1,0 +1,77 @@
+"""The answer chain, as a LangChain LCEL composition: retriever -> answerer -> formatter.
+
+Composing with LCEL keeps the answerer swappable: an LLM answerer that maps
+``{"question", "documents"}`` to an ``Answer`` slots in beside the extractive one without
+touching retrieval or formatting.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel
+from langchain_core.runnables import RunnablePassthrough
+
+from index import HybridRetriever
+from qa.extractive import ExtractiveAnswerer
+from qa.types import Answer, QuestionError
+
+_HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
+
+
+def validate_question(question: object, settings) -> str:
+    """The cleaned question, or QuestionError with a Dutch message."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("De vraag is leeg. Typ een vraag, bijvoorbeeld: "
+                            "'wanneer loopt de Sportaal-opdracht af?'")
+    question = " ".join(question.split())
+    if len(question) > settings.max_question_chars:
+        raise QuestionError(
+            f"De vraag is te lang ({len(question)} tekens; maximaal "
+            f"{settings.max_question_chars}). Stel een kortere vraag."
+        )
+    if not _HAS_WORD.search(question):
+        raise QuestionError("De vraag bevat geen woorden, alleen leestekens of symbolen.")
+    return question
+
+
+def build_chain(index, settings) -> Runnable:
+    retriever = HybridRetriever(index=index, k=settings.top_k)
+    answerer = ExtractiveAnswerer(index, settings)
+
+    def answer_step(inputs: dict) -> Answer:
+        hits = [doc.metadata["hit"] for doc in inputs["documents"]]
+        return answerer.run(inputs["question"], hits)
+
+    return (
+        RunnableParallel(question=RunnablePassthrough(), documents=retriever)
+        | RunnableLambda(answer_step)
+        | RunnableLambda(format_answer)
+    )
+
+
+def format_answer(answer: Answer) -> Answer:
+    """The short answer text: each quote followed by its citation marker."""
+    if answer.found:
+        answer.text = " ".join(f"{c.quote} [{c.n}]" for c in answer.citations)
+    return answer
+
+
+class QA:
+    """One obvious entry point: ``QA(index, settings).answer(question)``."""
+
+    def __init__(self, index, settings):
+        self.index = index
+        self.settings = settings
+        self.chain = build_chain(index, settings)
+
+    def answer(self, question: str) -> Answer:
+        question = validate_question(question, self.settings)
+        t0 = time.perf_counter()
+        answer = self.chain.invoke(question)
+        answer.latency_ms = (time.perf_counter() - t0) * 1000
+        return answer
+
+    def answer_batch(self, questions: list[str]) -> list[Answer]:
+        return [self.answer(q) for q in questions]

@@ -1,0 +1,96 @@
+"""Question types and the surface cues that a sentence answering that type carries.
+
+Without an LLM, the question word is the strongest hint of what an answer looks like:
+"wanneer" wants a date or year, "hoeveel" a number, "hoeveel geld" an amount, "wie" a
+person or organisation, "waarom" a reason. A sentence lacking the cue is rarely the
+answer, which also makes the cue a good abstention signal.
+"""
+
+from __future__ import annotations
+
+import re
+
+YEAR = r"\b(?:19|20)\d{2}\b"
+MONTHS = (
+    r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
+    r"december|jan|feb|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec"
+)
+DATE = re.compile(
+    rf"{YEAR}|\b\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}\b|\b(?:{MONTHS})\b|"
+    r"\bkwartaal\b|\bQ[1-4]\b|\b(?:voorjaar|najaar|zomer|winter)\b",
+    re.IGNORECASE,
+)
+NUMBER = re.compile(
+    r"\b\d+(?:[.,]\d+)*\b|\b(?:een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
+    r"twintig|dertig|veertig|vijftig|honderd|duizend|miljoen|miljard|tientallen|honderden)\b",
+    re.IGNORECASE,
+)
+MONEY = re.compile(
+    r"€|\beuro\b|\bEUR\b|\b\d+(?:[.,]\d+)?\s*(?:mln|miljoen|mld|miljard|k)\b|\bbudget\b|"
+    r"\bbedrag\b|\bmiddelen\b|\bsubsidie\b",
+    re.IGNORECASE,
+)
+REASON = re.compile(
+    r"\b(?:omdat|doordat|zodat|want|vanwege|daardoor|daarom|dankzij|teneinde|"
+    r"met als doel|doel is|doel van|om\s+\w+(?:\s+\w+){0,6}\s+te)\b",
+    re.IGNORECASE,
+)
+WHO = re.compile(
+    r"\b(?:gemeente|gemeenten|provincie|minister|ministerie|rijk|stichting|wethouder|"
+    r"college|raad|partijen|regio|board|bv|b\.v\.|coa|ggd|universiteit|saxion|bestuur)\b|"
+    r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*",
+)
+LIST = re.compile(r"[;•]|,.*,|\b(?:en|zoals|onder andere|o\.a\.)\b", re.IGNORECASE)
+
+TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("why", re.compile(r"\bwaarom\b|\breden\b|\bwaarvoor\b|\bmet welk doel\b|\bdoel van\b")),
+    ("date", re.compile(
+        r"\bwanneer\b|\bwelk jaar\b|\bin welk jaar\b|\btot wanneer\b|\bper wanneer\b|"
+        r"\bhoe lang\b|\bdatum\b|\beinddatum\b|\bdeadline\b|\bloopt\b.*\baf\b|\bvanaf wanneer\b"
+    )),
+    ("money", re.compile(
+        r"\bhoeveel\b.*\b(?:geld|euro|budget|kost|kosten|bedrag|subsidie|bijdrage|"
+        r"financiering|investering|middelen|miljoen|mln)\b|\bwat kost\b|\bhoe duur\b|"
+        r"\bhoe groot is het (?:budget|bedrag)\b|\bwelk bedrag\b|€"
+    )),
+    ("number", re.compile(r"\bhoeveel\b|\bhoe veel\b|\baantal\b|\bhoe groot\b|\bpercentage\b")),
+    ("who", re.compile(
+        r"^(?:\W*)wie\b|\bdoor wie\b|\bmet wie\b|\bvan wie\b|\bwelke (?:partij|partijen|"
+        r"organisatie|organisaties|gemeente|gemeenten|minister|ministers|wethouder)\b"
+    )),
+    ("list", re.compile(
+        r"\bwelke\b.*\b(?:zijn|worden|noem)\b|\bnoem\b|\bwat zijn de\b|\bopsomming\b|"
+        r"\bwelke \w+en\b"
+    )),
+    ("yes_no", re.compile(
+        r"^(?:\W*)(?:is|zijn|heeft|hebben|kan|kunnen|mag|mogen|moet|moeten|wordt|worden|"
+        r"gaat|gaan|komt|komen|doet|doen|valt|zit|krijgt|krijgen|staat|klopt)\b"
+    )),
+]
+
+
+def question_type(question: str) -> str:
+    q = question.lower().strip()
+    for name, pattern in TYPE_PATTERNS:
+        if pattern.search(q):
+            return name
+    return "what"
+
+
+def cue_score(qtype: str, sentence: str) -> float:
+    """1.0 when the sentence carries the surface form the question type asks for."""
+    if qtype == "date":
+        return 1.0 if DATE.search(sentence) else 0.0
+    if qtype == "money":
+        if MONEY.search(sentence) and NUMBER.search(sentence):
+            return 1.0
+        return 0.3 if NUMBER.search(sentence) else 0.0
+    if qtype == "number":
+        return 1.0 if NUMBER.search(sentence) else 0.0
+    if qtype == "why":
+        return 1.0 if REASON.search(sentence) else 0.0
+    if qtype == "who":
+        return 1.0 if WHO.search(sentence) else 0.0
+    if qtype == "list":
+        return 1.0 if LIST.search(sentence) else 0.3
+    return 0.5  # "what" and "yes_no" have no reliable surface cue

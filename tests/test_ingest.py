@@ -1,0 +1,352 @@
+"""One small real file per format: the unique fact must reach a chunk with the right
+source, section, line span (and page), and boilerplate must not."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import docx
+import pytest
+from fpdf import FPDF
+
+from ingest import (
+    Chunk,
+    Document,
+    Skipped,
+    chunk_document,
+    document_from_text,
+    iter_files,
+    load_document,
+    quote_in_lines,
+)
+from ingest.verify import traceability_problems
+from vraagbaak.settings import Settings
+
+DATA = Path(__file__).parent / "data" / "ingest"
+SETTINGS = Settings()
+
+
+def _load(path: Path, root: Path) -> tuple[Document, list[Chunk]]:
+    doc = load_document(path, root, SETTINGS)
+    assert isinstance(doc, Document), doc
+    chunks = chunk_document(doc, SETTINGS)
+    assert traceability_problems(doc, chunks) == []
+    return doc, chunks
+
+
+def _chunk_with(chunks: list[Chunk], needle: str) -> Chunk:
+    found = [c for c in chunks if needle in c.text]
+    assert found, f"{needle!r} in no chunk"
+    return found[0]
+
+
+def _line_of(doc: Document, needle: str) -> int:
+    return next(n for n, line in enumerate(doc.lines, 1) if needle in line)
+
+
+def make_pdf(path: Path) -> None:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.cell(0, 10, "Hoofdstuk 1 Inleiding", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, "De provincie Drenthe werkt aan een schoon landschap. " * 6)
+    pdf.add_page()
+    pdf.cell(0, 10, "2. Uitvoering", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        6,
+        "De provincie Drenthe reserveert 7,5 miljoen euro voor de aanpak van zwerfafval "
+        "langs provinciale wegen. "
+        + "Gemeenten en vrijwilligers krijgen daarbij hulp van de provincie. "
+        * 4,
+    )
+    pdf.output(str(path))
+
+
+def make_docx(path: Path) -> None:
+    d = docx.Document()
+    d.sections[0].header.paragraphs[0].text = "KOPTEKST gemeente Oldenzaal"
+    d.add_paragraph("Raadsinformatiebrief groene daken", style="Title")
+    d.add_heading("Aanleiding", level=1)
+    d.add_paragraph(
+        "De raad heeft gevraagd hoe de stad meer groen kan krijgen zonder extra ruimte te "
+        "gebruiken. Daken bieden die ruimte: ze zijn er al en worden nu weinig gebruikt."
+    )
+    d.add_heading("Subsidie groene daken", level=1)
+    d.add_paragraph(
+        "Het college van Oldenzaal stelt 48.000 euro beschikbaar voor groene daken. "
+        "Eigenaren van woningen en bedrijfspanden kunnen vanaf januari een aanvraag doen, "
+        "en het college houdt de regeling twee jaar open om de effecten te kunnen meten."
+    )
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).text = "Soort dak"
+    table.cell(0, 1).text = "Bijdrage"
+    table.cell(1, 0).text = "Sedum"
+    table.cell(1, 1).text = "30 euro per m2"
+    d.save(str(path))
+
+
+def test_pdf_keeps_pages_and_numbered_heading(tmp_path):
+    path = tmp_path / "rapport.pdf"
+    make_pdf(path)
+    doc, chunks = _load(path, tmp_path)
+    assert doc.kind == "pdf" and doc.source == "rapport.pdf"
+    assert set(doc.pages) == {1, 2}
+    c = _chunk_with(chunks, "zwerfafval")
+    line = _line_of(doc, "zwerfafval")
+    assert doc.pages[line - 1] == 2
+    assert c.page == 2 and c.line_start <= line <= c.line_end
+    assert c.section[-1] == "2. Uitvoering"
+    s = next(s for s in c.sentences if "zwerfafval" in s.text)
+    assert s.page == 2 and s.line_start == line
+    assert "Hoofdstuk 1 Inleiding" in [c.section[0] for c in chunks if c.page == 1]
+    assert doc.content_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_docx_heading_styles_become_sections(tmp_path):
+    path = tmp_path / "brief.docx"
+    make_docx(path)
+    doc, chunks = _load(path, tmp_path)
+    assert doc.title == "Raadsinformatiebrief groene daken"
+    line = _line_of(doc, "Subsidie groene daken")
+    assert doc.headings[line] == 1
+    c = _chunk_with(chunks, "48.000 euro")
+    assert c.section == ("Subsidie groene daken",)
+    fact = _line_of(doc, "48.000 euro")
+    assert c.line_start <= fact <= c.line_end
+    assert "Sedum | 30 euro per m2" in doc.lines
+    assert not any("KOPTEKST" in line for line in doc.lines)
+
+
+def test_html_main_text_only_with_headings():
+    doc, chunks = _load(DATA / "subsidie.html", DATA)
+    text = "\n".join(doc.lines)
+    for junk in ("SCRIPTTEKST", "STIJLTEKST", "NAVIGATIELINK", "KOPTEKST", "VOETTEKST", "ZIJBALK"):
+        assert junk not in text
+        assert not any(junk in c.text for c in chunks)
+    assert doc.title == "Subsidieregeling dakgroen"
+    c = _chunk_with(chunks, "1 maart 2026")
+    assert c.section == ("Subsidieregeling dakgroen", "Wie kan aanvragen")
+    line = _line_of(doc, "1 maart 2026")
+    assert doc.headings[_line_of(doc, "Wie kan aanvragen")] == 2
+    assert c.line_start <= line <= c.line_end
+    assert "vóór de aanleg" in text  # character references decoded
+    assert "Sedumdak | 25 euro" in doc.lines
+
+
+def test_markdown_headings_and_source_lines():
+    path = DATA / "handreiking.md"
+    doc, chunks = _load(path, DATA)
+    raw = path.read_text(encoding="utf-8").splitlines()
+    assert list(doc.lines) == raw  # citations point at the file's own lines
+    assert doc.headings == {1: 1, 7: 2, 21: 2}  # "# dit is geen kop" sits in a code block
+    c = _chunk_with(chunks, "17 oktober 2026")
+    assert c.section == ("Handreiking Kwakkelsubsidie", "Aanvragen")
+    assert c.line_start <= raw.index(next(x for x in raw if "17 oktober" in x)) + 1 <= c.line_end
+    assert not any("##" in c.text or "**" in c.text or "https://" in c.text for c in chunks)
+    assert any("de regeling voor details" in c.text for c in chunks)
+
+
+def test_cp1252_text_is_decoded():
+    doc, chunks = _load(DATA / "regeling-cp1252.txt", DATA)
+    assert doc.title == "Financiële regeling coöperaties"
+    c = _chunk_with(chunks, "€ 1.234 per coöperatie")
+    assert c.section == ("Financiële regeling coöperaties",)
+    assert (c.line_start, c.line_end) == (1, 4)
+    s = next(s for s in c.sentences if "€" in s.text)
+    assert (s.line_start, s.line_end) == (3, 3)
+
+
+def test_iter_files_sorted_skips_hidden_and_keeps_unknown(tmp_path):
+    for rel in ["b.txt", "a/z.md", "a/.verborgen.txt", ".git/x.txt", "c.xyz", "A.TXT"]:
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("Tekst.", encoding="utf-8")
+    rels = [p.relative_to(tmp_path).as_posix() for p in iter_files(tmp_path, SETTINGS)]
+    assert rels == ["A.TXT", "a/z.md", "b.txt", "c.xyz"]
+
+
+def test_source_is_relative_posix_path(tmp_path):
+    sub = tmp_path / "beleid" / "2026"
+    sub.mkdir(parents=True)
+    shutil.copy(DATA / "regeling-cp1252.txt", sub / "r.txt")
+    doc = load_document(sub / "r.txt", tmp_path, SETTINGS)
+    assert isinstance(doc, Document) and doc.source == "beleid/2026/r.txt"
+    assert all(c.source == "beleid/2026/r.txt" for c in chunk_document(doc, SETTINGS))
+
+
+def test_quote_in_lines_rules():
+    lines = [
+        "Met een nieuw concept willen wij de verduur-",
+        "",
+        "zaming van de eigen woning \u200bondersteunen: zie https://example.nl/a?b=1",
+        "\uf0b7 De GEMEENTE faciliteert.",
+    ]
+    assert quote_in_lines("de verduurzaming van de eigen woning ondersteunen", lines)
+    assert quote_in_lines("ondersteunen: zie De gemeente faciliteert", lines)
+    assert quote_in_lines("verduur- zaming", lines)
+    assert not quote_in_lines("de verduurzaming van een eigen woning", lines)  # word changed
+    assert not quote_in_lines("eemte faciliteert", lines)  # not on a word boundary
+    assert not quote_in_lines("gemeente faciliteert niet", lines)
+    assert not quote_in_lines("wij de woning", lines)  # not contiguous
+    assert not quote_in_lines("", lines) and not quote_in_lines(" … ", lines)
+    assert not quote_in_lines("de gemeente", ["ondergemeente"])
+
+
+def test_chunk_sizes_sentences_and_overlap():
+    sentences = [
+        f"Zin nummer {i} gaat over de begroting van het jaar {2000 + i}." for i in range(80)
+    ]
+    doc = document_from_text("Begroting\n\n" + " ".join(sentences))
+    chunks = chunk_document(doc, SETTINGS)
+    assert traceability_problems(doc, chunks) == []
+    assert len(chunks) >= 3
+    for c in chunks:
+        assert len(c.text.split()) <= SETTINGS.chunk_max_words
+        assert c.section == ("Begroting",)
+        assert c.title == "Begroting"
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert a.sentences[-1].text == b.sentences[0].text  # one sentence of overlap
+    assert all(s.text.endswith(".") for c in chunks for s in c.sentences[1:])
+
+
+def test_overlong_sentence_is_split_at_clauses():
+    words = ", ".join(f"punt {i} van de lijst" for i in range(120))
+    doc = document_from_text(f"Lijst\n\nDe raad besluit over {words}.")
+    chunks = chunk_document(doc, SETTINGS)
+    assert traceability_problems(doc, chunks) == []
+    assert len(chunks) >= 3
+    pieces = [s.text for c in chunks for s in c.sentences if s.text != "Lijst"]
+    assert pieces[0].startswith("De raad besluit over punt 0 van de lijst,")
+    for piece in pieces[1:]:
+        assert piece.startswith("punt ")  # cut after a comma, never inside a clause
+    assert all(len(c.text.split()) <= SETTINGS.chunk_max_words for c in chunks)
+
+
+def test_skipped_is_not_a_document(tmp_path):
+    p = tmp_path / "leeg.txt"
+    p.write_bytes(b"")
+    result = load_document(p, tmp_path, SETTINGS)
+    assert isinstance(result, Skipped) and result.source == "leeg.txt"
+
+
+@pytest.mark.parametrize("kind", ["txt", "md"])
+def test_heading_path_replaces_deeper_levels(kind):
+    text = (
+        "DEEL 1: Algemeen\n\nInleidende tekst over het kader van dit plan en de rol van de "
+        "partijen die meedoen.\n\n1. Doelen\n\nDe doelen van het plan staan hier beschreven "
+        "in een paar zinnen tekst.\n\n1.1 Subdoel\n\nHet subdoel gaat over de wijk.\n\n"
+        "2. Middelen\n\nHet budget bedraagt 3 miljoen euro.\n\nDEEL 2: Uitvoering\n\n"
+        "De uitvoering start in 2027.\n"
+    )
+    if kind == "md":
+        text = (
+            text.replace("DEEL", "# DEEL")
+            .replace("1. Doelen", "## 1. Doelen")
+            .replace("1.1 Subdoel", "### 1.1 Subdoel")
+            .replace("2. Middelen", "## 2. Middelen")
+        )
+    doc = document_from_text(text, source="plan." + kind, kind=kind)
+    small = Settings(chunk_min_words=1, chunk_target_words=12, chunk_max_words=20)
+    chunks = chunk_document(doc, small)
+    assert traceability_problems(doc, chunks) == []
+    by_fact = {c.text.split("\n")[-1]: c.section for c in chunks}
+    assert by_fact["Het subdoel gaat over de wijk."] == (
+        "DEEL 1: Algemeen",
+        "1. Doelen",
+        "1.1 Subdoel",
+    )
+    assert by_fact["Het budget bedraagt 3 miljoen euro."] == ("DEEL 1: Algemeen", "2. Middelen")
+    assert by_fact["De uitvoering start in 2027."] == ("DEEL 2: Uitvoering",)
+
+
+def test_html_without_main_drops_site_chrome_and_survives_depth(tmp_path):
+    p = tmp_path / "oud.html"
+    p.write_text(
+        "<html><body><header>SITEKOP</header><div id='hoofd-menu'>MENU</div>"
+        "<div class='breadcrumb'>KRUIMEL</div><h1>Besluit</h1>Losse tekst in de body, "
+        "<b>vet</b> en meer.<br>Tweede regel.<footer>VOET</footer></body></html>",
+        encoding="utf-8",
+    )
+    doc = load_document(p, tmp_path, SETTINGS)
+    assert isinstance(doc, Document)
+    assert doc.lines == ("Besluit", "Losse tekst in de body, vet en meer.", "Tweede regel.")
+    assert doc.headings == {1: 1}
+    deep = tmp_path / "diep.html"
+    deep.write_text(
+        "<html><body>" + "<div>" * 350 + "<h2>Diepe kop</h2><p>Tekst onderin.</p>" + "</div>" * 350,
+        encoding="utf-8",
+    )
+    doc = load_document(deep, tmp_path, SETTINGS)
+    assert isinstance(doc, Document) and doc.headings == {1: 2}
+
+
+def test_docx_dutch_and_inherited_heading_styles(tmp_path):
+    from docx.enum.style import WD_STYLE_TYPE
+
+    d = docx.Document()
+    kop = d.styles.add_style("Kop 2", WD_STYLE_TYPE.PARAGRAPH)
+    eigen = d.styles.add_style("Mijn tussenkop", WD_STYLE_TYPE.PARAGRAPH)
+    eigen.base_style = d.styles["Heading 3"]
+    d.add_paragraph("Nederlandse kop", style=kop)
+    d.add_paragraph("Tekst onder de Nederlandse kop.")
+    d.add_paragraph("Eigen kop", style=eigen)
+    d.add_paragraph("Tekst onder de eigen kop.")
+    path = tmp_path / "stijlen.docx"
+    d.save(str(path))
+    doc = load_document(path, tmp_path, SETTINGS)
+    assert isinstance(doc, Document)
+    assert doc.headings == {1: 2, 3: 3}
+
+
+def test_broken_lines_hyphenation_and_lists():
+    text = (
+        "Wonen\n\n"
+        "De provincie zet in op de verduur-\n"
+        "zaming van woningen, vergoedt btw-\n"
+        "verlies in Diekman-\n"
+        "Oost en steunt het speel-\n"
+        "en sportbeleid van de gemeente\n"
+        "\n"
+        "Enschede met geld.\n"
+        "\uf0b7 Opdracht Sportaal 2022-2026\n"
+        "\uf0b7 Nota sport en bewegen\n"
+        "- een kort lijstje;\n"
+        "- tweede punt\n"
+    )
+    doc = document_from_text(text)
+    chunks = chunk_document(doc, Settings(chunk_min_words=1))
+    assert traceability_problems(doc, chunks) == []
+    sentences = [s for c in chunks for s in c.sentences]
+    first = next(s for s in sentences if s.text.startswith("De provincie"))
+    assert first.text == (
+        "De provincie zet in op de verduurzaming van woningen, vergoedt btw-verlies in "
+        "Diekman-Oost en steunt het speel- en sportbeleid van de gemeente Enschede met geld."
+    )
+    assert (first.line_start, first.line_end) == (3, 9)
+    items = [(s.text, s.line_start) for s in sentences if s.line_start >= 10]
+    assert items == [
+        ("Opdracht Sportaal 2022-2026", 10),
+        ("Nota sport en bewegen", 11),
+        ("een kort lijstje;", 12),
+        ("tweede punt", 13),
+    ]
+
+
+def test_docx_content_controls_are_read(tmp_path):
+    from docx.oxml import OxmlElement
+
+    d = docx.Document()
+    d.add_heading("Besluit", level=1)
+    p = d.add_paragraph("Het college besluit tot aanleg van 12 laadpalen in Delden.")
+    sdt, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    p._p.addprevious(sdt)
+    sdt.append(content)
+    content.append(p._p)  # the paragraph now lives inside a content control
+    path = tmp_path / "sjabloon.docx"
+    d.save(str(path))
+    doc = load_document(path, tmp_path, SETTINGS)
+    assert isinstance(doc, Document)
+    assert doc.lines == ("Besluit", "Het college besluit tot aanleg van 12 laadpalen in Delden.")

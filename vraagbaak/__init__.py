@@ -1,0 +1,3 @@
+"""Vraagbaak: cited answers from Dutch policy documents."""
+
+__version__ = "0.1.0"

