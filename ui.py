@@ -12,13 +12,17 @@ import contextlib
 from pathlib import Path
 
 import gradio as gr
-import pandas as pd
 
 from qa import QuestionError
 from vraagbaak.auth import UI_WRONG, admin_token, token_matches
 from vraagbaak.feedback import FeedbackError
 from vraagbaak.service import CallbackProgress
-from vraagbaak.sources_html import md_text, render_answer_markdown, render_sources
+from vraagbaak.sources_html import (
+    md_text,
+    render_answer_markdown,
+    render_documents,
+    render_sources,
+)
 
 __all__ = ["CSS", "EXAMPLES", "build_ui", "render_sources", "theme"]
 
@@ -28,7 +32,6 @@ EXAMPLES = [
     "wat is streettriage?",
     "waarom moeten de pmd-brengcontainers weg?",
 ]
-DOC_HEADERS = ["Document", "Titel", "Soort", "Fragmenten", "Ingelezen (UTC)"]
 
 CSS = """
 .gradio-container {max-width: 1280px !important; margin: 0 auto;}
@@ -41,14 +44,31 @@ CSS = """
 .vb-n {color: var(--color-accent); margin-right: .2rem;}
 .vb-title {font-size: .85rem; font-style: italic;}
 .vb-meta {font-size: .82rem; color: var(--body-text-color-subdued); margin: .15rem 0 .45rem;}
-.vb-text {white-space: pre-wrap; font-size: .88rem; line-height: 1.45; max-height: 15rem;
-  overflow-y: auto;}
+.vb-text {position: relative; white-space: pre-wrap; font-size: .88rem; line-height: 1.45;
+  max-height: 15rem; overflow-y: auto;}
 .vb-text mark {background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px;}
 .vb-notfound {font-weight: 600; padding: .5rem .8rem; border-left: 4px solid #f59e0b;
   background: #fffbeb; color: #78350f; margin-bottom: .7rem; border-radius: 4px;}
 .vb-empty {color: var(--body-text-color-subdued); padding: 1rem .2rem;}
-#vb-feedback {align-items: center;}
-#vb-feedback button {min-width: 0;}
+.vb-docs {width: 100%; border-collapse: collapse; font-size: .9rem; border: none !important;}
+.vb-docs th, .vb-docs td {text-align: left; padding: .45rem .6rem;
+  border: none !important; border-bottom: 1px solid var(--border-color-primary) !important;
+  vertical-align: top;}
+.vb-docs th {font-weight: 600; background: var(--background-fill-secondary);}
+.vb-docs .vb-num {text-align: right;}
+.vb-docs .vb-doc {font-family: var(--font-mono); font-size: .85rem; word-break: break-all;}
+#vb-feedback {align-items: center; gap: .5rem;}
+#vb-fb-label {flex: 0 0 auto !important; min-width: max-content !important;}
+"""
+
+# Long chunks scroll inside their card: bring the marked quote into view after each answer.
+SCROLL_TO_QUOTE = """
+watch('value', () => {
+  element.querySelectorAll('.vb-text').forEach((box) => {
+    const mark = box.querySelector('mark');
+    if (mark) box.scrollTop = Math.max(0, mark.offsetTop - 24);
+  });
+});
 """
 
 
@@ -68,14 +88,11 @@ def _titles(service) -> dict[str, str]:
     return cached[1]
 
 
-def _documents(service) -> tuple[str, pd.DataFrame]:
+def _documents(service) -> tuple[str, str]:
     index = service.index
-    docs = index.documents
-    rows = [[d.source, d.title, d.kind, d.chunks, d.ingested_at.replace("T", " ").rstrip("Z")]
-            for d in docs]
-    summary = (f"**{len(docs)} documenten** in de index, {len(index.chunks)} fragmenten "
-               f"(embedder: {index.stats.get('embedder')}).")
-    return summary, pd.DataFrame(rows, columns=DOC_HEADERS)
+    summary = (f"**{len(index.documents)} documenten** in de index, {len(index.chunks)} "
+               f"fragmenten (embedder: {md_text(str(index.stats.get('embedder')))}).")
+    return summary, render_documents(index.documents)
 
 
 def _upload_message(result) -> str:
@@ -141,36 +158,37 @@ def build_ui(qa_provider, settings) -> gr.Blocks:
                 elem_id="vb-header", js_on_load=None)
         last = gr.State(None)
         with gr.Tabs():
-            with gr.Tab("Vragen", id="vragen"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=380):
-                        chat = gr.Chatbot(
-                            label="Gesprek", show_label=False, height=440,
-                            feedback_options=None, buttons=["copy"], elem_id="vb-chat",
-                            placeholder="Stel hieronder een vraag of kies een voorbeeld.")
-                        with gr.Row():
-                            box = gr.Textbox(
-                                show_label=False, scale=6, lines=1, max_lines=4,
-                                autofocus=True, elem_id="vb-question",
-                                placeholder="Typ uw vraag en druk op Enter")
-                            send = gr.Button("Vraag", variant="primary", scale=1,
-                                             min_width=90)
-                        gr.Examples([[q] for q in EXAMPLES], inputs=box,
-                                    label="Voorbeeldvragen")
-                        with gr.Row(visible=False, elem_id="vb-feedback") as fb_row:
-                            gr.Markdown("**Was dit antwoord nuttig?**")
-                            up = gr.Button("👍 Ja", size="sm", elem_id="vb-up")
-                            down = gr.Button("👎 Nee", size="sm", elem_id="vb-down")
-                            comment = gr.Textbox(show_label=False, scale=3, lines=1,
-                                                 placeholder="Toelichting (optioneel)")
-                        fb_status = gr.Markdown(elem_id="vb-feedback-status")
-                    with gr.Column(scale=2, min_width=320):
-                        sources = gr.HTML(render_sources(None), elem_id="vb-sources",
-                                          js_on_load=None)
+            with gr.Tab("Vragen", id="vragen"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=380):
+                    chat = gr.Chatbot(
+                        label="Gesprek", show_label=False, height=440,
+                        feedback_options=None, buttons=["copy"], elem_id="vb-chat",
+                        placeholder="Stel hieronder een vraag of kies een voorbeeld.")
+                    with gr.Row():
+                        box = gr.Textbox(
+                            show_label=False, scale=6, lines=1, max_lines=4,
+                            autofocus=True, elem_id="vb-question",
+                            placeholder="Typ uw vraag en druk op Enter")
+                        send = gr.Button("Vraag", variant="primary", scale=1,
+                                         min_width=90)
+                    gr.Examples([[q] for q in EXAMPLES], inputs=box,
+                                label="Voorbeeldvragen")
+                    with gr.Row(visible=False, elem_id="vb-feedback") as fb_row:
+                        gr.Markdown("**Was dit antwoord nuttig?**", elem_id="vb-fb-label")
+                        up = gr.Button("👍 Ja", size="sm", scale=0, min_width=80,
+                                       elem_id="vb-up")
+                        down = gr.Button("👎 Nee", size="sm", scale=0, min_width=80,
+                                         elem_id="vb-down")
+                        comment = gr.Textbox(show_label=False, scale=3, lines=1,
+                                             container=False,
+                                             placeholder="Toelichting (optioneel)")
+                    fb_status = gr.Markdown(elem_id="vb-feedback-status")
+                with gr.Column(scale=2, min_width=320):
+                    sources = gr.HTML(render_sources(None), elem_id="vb-sources",
+                                      js_on_load=SCROLL_TO_QUOTE)
             with gr.Tab("Documenten", id="documenten"):
                 summary = gr.Markdown()
-                table = gr.Dataframe(headers=DOC_HEADERS, interactive=False, wrap=True,
-                                     elem_id="vb-documents")
+                table = gr.HTML(elem_id="vb-documents", js_on_load=None)
                 uploader = _upload_section(service, settings)
 
         outputs = [box, chat, sources, last, fb_row, fb_status]

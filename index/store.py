@@ -59,9 +59,14 @@ def current_generation(idx_dir: Path) -> Path | None:
     pointer = idx_dir / CURRENT
     if not pointer.is_file():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):  # a damaged pointer is "no generation"
+        return None
     gen = idx_dir / name
-    return gen if name and gen.is_dir() else None
+    # only a committed generation beside CURRENT, never "..", an absolute path or a .tmp
+    valid = name.startswith("gen-") and "/" not in name and not name.endswith(".tmp")
+    return gen if valid and gen.is_dir() else None
 
 
 def new_generation(idx_dir: Path) -> Path:
@@ -74,6 +79,7 @@ def new_generation(idx_dir: Path) -> Path:
 
 def commit_generation(idx_dir: Path, tmp_gen: Path, manifest: dict) -> Path:
     """Checksum, fsync and publish ``tmp_gen``; then drop generations beyond the last two."""
+    previous = current_generation(idx_dir)
     files = {}
     for path in sorted(p for p in tmp_gen.rglob("*") if p.is_file()):
         files[path.relative_to(tmp_gen).as_posix()] = sha256_file(path)
@@ -89,22 +95,42 @@ def commit_generation(idx_dir: Path, tmp_gen: Path, manifest: dict) -> Path:
         os.fsync(f.fileno())
     os.replace(pointer_tmp, idx_dir / CURRENT)
     _fsync_dir(idx_dir)
-    _collect_garbage(idx_dir, keep=final)
+    _collect_garbage(idx_dir, keep={final, previous})
     return final
 
 
-def _collect_garbage(idx_dir: Path, keep: Path) -> None:
-    gens = sorted(p for p in idx_dir.glob("gen-*") if p.is_dir() and p != keep)
-    finished = [p for p in gens if not p.name.endswith(".tmp")]
-    doomed = [p for p in gens if p.name.endswith(".tmp")]  # left by a killed build
-    doomed += finished[: max(0, len(finished) - (KEEP_GENERATIONS - 1))]
-    for path in doomed:
-        shutil.rmtree(path, ignore_errors=True)
+def _collect_garbage(idx_dir: Path, keep: set[Path | None]) -> None:
+    """Keep the new generation and the one CURRENT named before it (a reader may still be
+    loading that one); everything else goes: older generations, ``.tmp`` directories and
+    finished generations that CURRENT never named, both left by a killed build. Which
+    generation is the predecessor comes from the pointer, not from sorting names: an
+    orphan of a killed build is newer than the real predecessor."""
+    for path in sorted(idx_dir.glob("gen-*")):
+        if path.is_dir() and path not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _well_formed(manifest: object) -> bool:
+    """The keys readers index into; valid JSON of another shape is damage, not a crash."""
+    if not isinstance(manifest, dict) or "format_version" not in manifest:
+        return False
+    if manifest["format_version"] != FORMAT_VERSION:
+        return True  # reported as a version mismatch below
+    embedder = manifest.get("embedder")
+    return (isinstance(manifest.get("files"), dict) and bool(manifest["files"])
+            and isinstance(manifest.get("chunking"), dict) and isinstance(embedder, dict)
+            and isinstance(embedder.get("name"), str)
+            and isinstance(embedder.get("fingerprint"), str))
 
 
 def read_manifest(idx_dir: Path, verify: bool = True) -> tuple[Path, dict]:
     """The committed generation and its manifest; raises IndexProblem in Dutch."""
     gen = current_generation(idx_dir)
+    if gen is None and (idx_dir / CURRENT).exists():
+        raise IndexProblem(
+            f"De index in {idx_dir} is beschadigd: {CURRENT} verwijst niet naar een "
+            "bestaande generatie. " + rebuild_hint(idx_dir)
+        )
     if gen is None:
         raise IndexProblem(
             f"Geen index gevonden in {idx_dir}. Maak er een met: "
@@ -117,6 +143,11 @@ def read_manifest(idx_dir: Path, verify: bool = True) -> tuple[Path, dict]:
             f"De index in {idx_dir} is beschadigd (manifest onleesbaar: {exc}). "
             + rebuild_hint(idx_dir)
         ) from exc
+    if not _well_formed(manifest):
+        raise IndexProblem(
+            f"De index in {idx_dir} is beschadigd (manifest onvolledig). "
+            + rebuild_hint(idx_dir)
+        )
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexProblem(
             f"De index in {idx_dir} heeft formaatversie {manifest.get('format_version')}, "

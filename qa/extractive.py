@@ -45,7 +45,7 @@ class ExtractiveAnswerer:
         answer.confidence = best.score
         if best.score < self.s.abstain_threshold:
             return answer
-        chosen = self._choose(candidates)
+        chosen = self._choose(candidates, qtype)
         citations = []
         for cand in chosen:
             citation = self._cite(cand, len(citations) + 1)
@@ -89,9 +89,12 @@ class ExtractiveAnswerer:
         out.sort(key=lambda c: -c.score)
         return out
 
-    def _choose(self, candidates: list[Candidate]) -> list[Candidate]:
-        """The best sentence, plus the runner-up when it is nearly as good and fits."""
+    def _choose(self, candidates: list[Candidate], qtype: str) -> list[Candidate]:
+        """The best sentence (grown into the list it opens, for list questions), plus the
+        runner-up when it is nearly as good and fits in the answer."""
         best = candidates[0]
+        if qtype == "list" or best.sentence.text.rstrip().endswith(":"):
+            best = self._grow(best)
         chosen = [best]
         budget = self.s.answer_max_chars - len(best.sentence.text)
         for cand in candidates[1 : self.s.answer_max_sentences * 4]:
@@ -99,13 +102,36 @@ class ExtractiveAnswerer:
                 break
             if best.score - cand.score > self.s.second_sentence_margin:
                 break
-            if cand.sentence.text in {c.sentence.text for c in chosen}:
+            if any(_overlaps(cand, c) for c in chosen):
                 continue
             if len(cand.sentence.text) + 6 <= budget:
                 chosen.append(cand)
                 budget -= len(cand.sentence.text) + 6
         chosen.sort(key=lambda c: (c.chunk.source, c.sentence.line_start, c.sentence.start))
         return chosen
+
+    def _grow(self, cand: Candidate) -> Candidate:
+        """Extend a sentence with the ones after it in its chunk: enumerations are split
+        into one sentence per item, but the answer is the whole list."""
+        sentences = cand.chunk.sentences
+        i = sentences.index(cand.sentence)
+        j = i
+        limit = self.s.answer_max_chars - 6
+        while (j + 1 < len(sentences) and j - i + 1 < self.s.answer_list_sentences
+               and sentences[j + 1].end - cand.sentence.start <= limit):
+            j += 1
+        if j == i:
+            return cand
+        first, last = sentences[i], sentences[j]
+        merged = Sentence(
+            text=cand.chunk.text[first.start : last.end],
+            start=first.start,
+            end=last.end,
+            line_start=first.line_start,
+            line_end=max(s.line_end for s in sentences[i : j + 1]),
+            page=first.page,
+        )
+        return Candidate(cand.hit_rank, cand.chunk, merged, cand.score, cand.features)
 
     def _cite(self, cand: Candidate, n: int) -> Citation | None:
         sent, chunk = cand.sentence, cand.chunk
@@ -130,3 +156,8 @@ class ExtractiveAnswerer:
             quote_end=end,
         )
 
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return (a.chunk.id == b.chunk.id and a.sentence.start < b.sentence.end
+            and b.sentence.start < a.sentence.end) or a.sentence.text == b.sentence.text

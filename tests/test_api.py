@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -121,6 +122,10 @@ def test_health_docs_and_ui_are_served(client, demo_index):
     }
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # the page's script is served by us, not by a CDN (offline networks)
+    script = re.search(r'<script src="([^"]+swagger-ui-bundle\.js)"', docs.text)
+    assert script and script.group(1).startswith("/"), docs.text
+    assert client.get(script.group(1)).status_code == 200
     schema = client.get("/openapi.json").json()
     assert {"/api/ask", "/api/health", "/api/feedback", "/api/upload"} <= set(schema["paths"])
     page = client.get("/")
@@ -185,16 +190,19 @@ def test_chat_markdown_cannot_carry_html_from_questions_or_answers():
     assert "\\[1\\]" in text  # the marker survives Markdown as literal "[1]"
 
 
-def test_not_found_shows_closest_passages_escaped(qa):
+def test_not_found_shows_closest_passages_escaped(demo_index):
+    from qa import NOT_FOUND, Answer
     from ui import render_sources
 
-    answer = qa.answer("wat is de hoofdstad van Mongolië <script>x</script>?")
-    assert answer.found is False
-    out = render_sources(answer)
+    # built here rather than via QA: which questions QA abstains on is its own concern
+    hits = demo_index.search("hoeveel bedden heeft het mst?", 10)
+    answer = Answer(question="<script>x</script>", found=False, text=NOT_FOUND, passages=hits)
+    out = render_sources(answer, {h.chunk.source: "<i>titel</i>" for h in hits})
     assert "Niet gevonden in de documenten." in out
     assert "Misschien relevant" in out
-    assert out.count('class="vb-source"') == min(3, len(answer.passages)) > 0
-    assert "<mark>" not in out and "<script>" not in out
+    assert out.count('class="vb-source"') == 3
+    assert hits[0].chunk.source in out
+    assert "<mark>" not in out and "<script>" not in out and "<i>" not in out
 
 
 def test_question_with_script_is_answered_as_plain_data(client):

@@ -105,7 +105,7 @@ def ingest(
         ("ongewijzigd (hergebruikt)", len(report.unchanged)),
         ("verwijderd", len(report.removed)),
         ("overgeslagen", len(report.skipped)),
-        ("teksten ge-embed", report.embedded_texts),
+        ("fragmenten ge-embed", report.embedded_chunks),
         ("tijd (s)", f"{report.seconds:.1f}"),
     ):
         table.add_row(label, str(value))
@@ -208,6 +208,26 @@ def serve(
     err.print(f"Vraagbaak draait op [bold]http://{settings.host}:{settings.port}/[/] "
               "(Ctrl-C om te stoppen)")
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command("eval")
+def eval_cmd(
+    gold: Path = typer.Option(Path("eval/gold.jsonl"), "--gold", help="Gold set (JSONL)."),
+    index: Path | None = IndexOpt,
+    out: Path | None = typer.Option(None, "--out",
+                                    help="Run-bestand (standaard runs/eval-<tijd>.json)."),
+    against: Path | None = typer.Option(None, "--against",
+                                        help="Vergelijk met een eerdere run; exitcode 1 bij "
+                                        "achteruitgang."),
+    compare: tuple[Path, Path] | None = typer.Option(
+        None, "--compare", metavar="NIEUW OUD",
+        help="Vergelijk twee run-bestanden zonder opnieuw te draaien."),
+) -> None:
+    """Evalueer antwoorden, bronnen, terecht 'niet gevonden' en retrieval op de gold set."""
+    from eval.run import main as run_eval
+
+    raise typer.Exit(run_eval(gold=gold, index=index, out=out, against=against,
+                              compare=compare, settings=_settings(index)))
 
 
 def main() -> None:  # pragma: no cover

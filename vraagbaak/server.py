@@ -78,6 +78,17 @@ async def _dutch_validation_error(request: Request, exc: RequestValidationError)
     })
 
 
+def _docs_app(**kwargs) -> FastAPI:
+    """FastAPI whose /docs page works offline: the default one loads Swagger UI from a
+    CDN, which municipal networks (and this build machine) often cannot reach."""
+    try:
+        from fastapi_offline import FastAPIOffline
+    except ImportError:  # pragma: no cover - then /docs needs the CDN
+        log.warning("fastapi-offline ontbreekt: /docs laadt Swagger UI van een CDN")
+        return FastAPI(**kwargs)
+    return FastAPIOffline(**kwargs)
+
+
 def create_app(settings, *, corpus_root: Path | None = None) -> FastAPI:
     """Load the index (or raise IndexProblem), then build the API and mount the UI."""
     import gradio as gr
@@ -88,8 +99,8 @@ def create_app(settings, *, corpus_root: Path | None = None) -> FastAPI:
     service = Service(settings, index, corpus_root=corpus_root)
     index.embedder.embed_query("opwarmen")  # first real question should not pay for it
 
-    app = FastAPI(title="Vraagbaak API", description=DESCRIPTION, version="0.1.0",
-                  docs_url="/docs", redoc_url=None)
+    app = _docs_app(title="Vraagbaak API", description=DESCRIPTION, version="0.1.0",
+                    docs_url="/docs", redoc_url=None)
     app.state.service = service
     upload_limit = int(settings.max_file_mb * MB) * MAX_UPLOAD_FILES + MB
     app.add_middleware(BodyLimit, limits={"/api/upload": upload_limit},

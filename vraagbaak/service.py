@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from index import BuildProgress, Index, IndexProblem, build_index
+from index.store import sha256_file
 from qa import QA, Answer
 from vraagbaak.feedback import FeedbackStore
 from vraagbaak.uploads import UploadRejected, remove_stale_temps, save_upload
@@ -131,13 +132,23 @@ class Service:
         with self._ingest_lock:
             remove_stale_temps(dest)
             saved: dict[str, tuple[str, Path]] = {}
+            known = {m.get("content_hash"): src
+                     for src, m in self.index.manifest.get("documents", {}).items()}
             for client_name, stream in files:
                 try:
                     path = save_upload(stream, client_name, dest, self.settings)
                 except UploadRejected as exc:
                     result.rejected.append((client_name, str(exc), exc.status))
                     continue
-                saved[path.relative_to(self.corpus_root).as_posix()] = (client_name, path)
+                source = path.relative_to(self.corpus_root).as_posix()
+                digest = sha256_file(path)
+                if digest in known:  # the same bytes twice would only duplicate answers
+                    path.unlink()
+                    result.rejected.append(
+                        (client_name, f"staat al in de index als {known[digest]}", 409))
+                    continue
+                known[digest] = source
+                saved[source] = (client_name, path)
             if not saved:
                 return result
             embedder = self.index.embedder

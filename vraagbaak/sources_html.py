@@ -14,9 +14,10 @@ import re
 from qa import NOT_FOUND
 
 PASSAGE_PREVIEW_CHARS = 600
-# Markdown syntax characters (CommonMark allows a backslash before any ASCII punctuation);
-# & < > are left to html.escape so that entities stay intact.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=$^:])")
+# Markdown syntax that can occur mid-line; & < > are left to html.escape so entities stay
+# intact. Line breaks are collapsed first, so block syntax can only start the text.
+_MD_INLINE = re.compile(r"([\\`*_{}\[\]|~$])")
+_MD_BLOCK_START = re.compile(r"^(\d+)([.)])|^([-+#>=])")
 
 
 def esc(text: object) -> str:
@@ -25,7 +26,9 @@ def esc(text: object) -> str:
 
 def md_text(text: str) -> str:
     """Plain text that a Markdown renderer shows verbatim and can never turn into HTML."""
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
+    flat = _MD_INLINE.sub(r"\\\1", " ".join(str(text).split()))
+    flat = _MD_BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", flat)
+    return html.escape(flat, quote=False)
 
 
 def location(line_start: int, line_end: int, page: int | None = None) -> str:
@@ -85,9 +88,24 @@ def render_sources(answer, titles: dict[str, str] | None = None) -> str:
 def render_answer_markdown(answer) -> str:
     """The chat message: the answer with its [n] markers, then a one-line source list."""
     if not answer.found:
-        return md_text(NOT_FOUND) + "\n\n*Zie rechts onder ‘Misschien relevant’.*"
+        hint = "\n\n*Zie rechts onder ‘Misschien relevant’.*" if answer.passages else ""
+        return md_text(NOT_FOUND) + hint
     lines = [md_text(answer.text), ""]
     for c in answer.citations:
         lines.append(f"{md_text(f'[{c.n}]')} {md_text(c.source)}, "
                      f"{md_text(location(c.line_start, c.line_end, c.page))}  ")
     return "\n".join(lines).rstrip()
+
+
+def render_documents(documents) -> str:
+    """The document list of the Documenten tab, as an escaped HTML table."""
+    if not documents:
+        return '<div class="vb-empty">De index bevat nog geen documenten.</div>'
+    rows = "".join(
+        f"<tr><td class='vb-doc'>{esc(d.source)}</td><td>{esc(d.title)}</td>"
+        f"<td>{esc(d.kind)}</td><td class='vb-num'>{int(d.chunks)}</td>"
+        f"<td>{esc(d.ingested_at.replace('T', ' ').rstrip('Z'))}</td></tr>"
+        for d in documents)
+    return ("<table class='vb-docs'><thead><tr><th>Document</th><th>Titel</th><th>Soort</th>"
+            "<th class='vb-num'>Fragmenten</th><th>Ingelezen (UTC)</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")

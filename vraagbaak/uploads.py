@@ -104,10 +104,7 @@ def save_upload(source: BinaryIO, client_name: str, dest_dir: Path, settings) ->
             os.fsync(out.fileno())
         os.replace(tmp, final)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(dest_dir)
     return final

@@ -1,0 +1,166 @@
+"""Index stage: hybrid retrieval quality, incremental builds, public search output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DEMO, ROOT, SPORTAAL_LINE, SPORTAAL_QUESTION, SPORTAAL_SOURCE
+
+
+def _holds(hit, source, line):
+    c = hit.chunk
+    return c.source == source and c.line_start <= line <= c.line_end
+
+
+def test_sportaal_line_in_top5(demo_index):
+    hits = demo_index.search(SPORTAAL_QUESTION, 5)
+    assert any(_holds(h, SPORTAAL_SOURCE, SPORTAAL_LINE) for h in hits), [
+        (h.chunk.source, h.chunk.line_start, h.chunk.line_end) for h in hits
+    ]
+    hit = next(h for h in hits if _holds(h, SPORTAAL_SOURCE, SPORTAAL_LINE))
+    assert "Onderwerp 1J Sport" in hit.chunk.section_path
+
+
+def _gold_with_lines():
+    gold = []
+    for line in (ROOT / "eval" / "gold.jsonl").read_text(encoding="utf-8").splitlines():
+        g = json.loads(line)
+        if g["type"] == "unanswerable":
+            continue
+        lines = (DEMO / g["source"]).read_text(encoding="utf-8").split("\n")
+        g["lines"] = [i + 1 for i, text in enumerate(lines) if g["evidence"] in text]
+        gold.append(g)
+    return gold
+
+
+def test_hybrid_beats_each_retriever_alone(demo_index):
+    gold = _gold_with_lines()
+    recall = {}
+    for mode in ("dense", "bm25", "hybrid"):
+        found = 0
+        for g in gold:
+            hits = demo_index.search(g["question"], 5, mode=mode)
+            found += any(_holds(h, g["source"], n) for h in hits for n in g["lines"])
+        recall[mode] = found / len(gold)
+    assert recall["hybrid"] > recall["dense"], recall
+    assert recall["hybrid"] > recall["bm25"], recall
+    assert recall["hybrid"] >= 0.85, recall
+
+
+def test_hits_say_which_retrievers_found_them(demo_index):
+    hits = demo_index.search("woningabonnement Deventer voorfinanciering", 10)
+    assert hits and all(set(h.retrievers) <= {"dense", "bm25"} and h.retrievers for h in hits)
+    assert hits == sorted(hits, key=lambda h: -h.score)
+    both = [h for h in hits if h.retrievers == ("dense", "bm25")]
+    assert both and both[0].dense_score is not None and both[0].bm25_score is not None
+
+
+def test_second_ingest_of_unchanged_corpus_embeds_nothing(settings, embedder, demo_corpus,
+                                                         demo_build):
+    from index import build_index
+
+    again = build_index(demo_corpus, settings.index_dir, settings, embedder=embedder)
+    assert again.embedded_chunks == 0
+    assert sorted(again.unchanged) == sorted(demo_build.added)
+    assert again.chunks == demo_build.chunks
+    assert again.seconds < demo_build.seconds / 5
+
+
+def test_changed_file_is_reembedded_alone(settings, embedder, tmp_path):
+    from index import Index, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(DEMO / "000_4905b858c5d87b03.txt", corpus)
+    (corpus / "notitie.md").write_text(
+        "# Fietsparkeren\n\nDe nieuwe fietsenstalling bij het station heeft 812 plekken.\n",
+        encoding="utf-8")
+    idx = tmp_path / "index"
+    first = build_index(corpus, idx, settings, embedder=embedder)
+    assert sorted(first.added) == ["000_4905b858c5d87b03.txt", "notitie.md"]
+
+    (corpus / "notitie.md").write_text(
+        "# Fietsparkeren\n\nDe nieuwe fietsenstalling bij het station heeft 1250 plekken.\n",
+        encoding="utf-8")
+    second = build_index(corpus, idx, settings, embedder=embedder)
+    assert second.changed == ["notitie.md"]
+    assert second.unchanged == ["000_4905b858c5d87b03.txt"]
+    assert second.embedded_chunks == 1  # the one chunk of the changed file
+    index = Index.load(idx, settings, embedder=embedder)
+    top = index.search("hoeveel plekken heeft de fietsenstalling", 1)[0]
+    assert "1250" in top.chunk.text
+
+    (corpus / "notitie.md").unlink()
+    third = build_index(corpus, idx, settings, embedder=embedder)
+    assert third.removed == ["notitie.md"] and third.embedded_chunks == 0
+    index = Index.load(idx, settings, embedder=embedder)
+    assert {d.source for d in index.documents} == {"000_4905b858c5d87b03.txt"}
+
+
+def test_index_built_with_other_embedder_gives_dutch_rebuild_message(settings, embedder,
+                                                                    tmp_path):
+    from index import Index, IndexProblem, build_index
+    from index.embedder import load_embedder, minilm_path
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("De gemeente Enschede ligt in Twente. " * 5, "utf-8")
+    english = settings.model_copy(update={"embedder": str(minilm_path())})
+    build_index(corpus, tmp_path / "idx", english, embedder=load_embedder(english))
+    with pytest.raises(IndexProblem) as exc:
+        Index.load(tmp_path / "idx", settings, embedder=embedder)
+    assert "vraagbaak ingest" in str(exc.value) and "embedder" in str(exc.value)
+
+
+def test_ingest_of_nothing_fails_clearly_and_keeps_old_index(settings, embedder, tmp_path):
+    from index import IndexProblem, build_index
+    from index.store import current_generation
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Het college besluit over de begroting van 2027. " * 4,
+                                  "utf-8")
+    build_index(corpus, tmp_path / "idx", settings, embedder=embedder)
+    before = current_generation(tmp_path / "idx")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "leeg.txt").write_text("", "utf-8")
+    with pytest.raises(IndexProblem, match="Geen enkel document"):
+        build_index(empty, tmp_path / "idx", settings, embedder=embedder)
+    assert current_generation(tmp_path / "idx") == before
+
+
+def test_langchain_retriever_returns_documents_with_spans(demo_index):
+    from index import HybridRetriever
+
+    docs = HybridRetriever(index=demo_index, k=3).invoke(SPORTAAL_QUESTION)
+    assert len(docs) == 3
+    for doc in docs:
+        assert doc.metadata["line_start"] <= doc.metadata["line_end"]
+        assert doc.page_content == doc.metadata["hit"].chunk.text
+
+
+def test_search_batch_cli_prints_public_json(settings, demo_index, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"id": "s1", "question": SPORTAAL_QUESTION}) + "\n"
+        + json.dumps({"id": "s2", "question": "regiokassier regio deal"}) + "\n", "utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "vraagbaak.cli", "search", "--batch", str(questions),
+         "--index", str(settings.index_dir), "--k", "4"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["s1", "s2"]
+    for row in rows:
+        assert set(row) == {"id", "hits"} and len(row["hits"]) == 4
+        for hit in row["hits"]:
+            assert set(hit) == {"source", "section", "line_start", "line_end", "page",
+                                "score", "text"}
+    assert any(h["source"] == SPORTAAL_SOURCE
+               and h["line_start"] <= SPORTAAL_LINE <= h["line_end"] for h in rows[0]["hits"])

@@ -1,0 +1,110 @@
+"""QA stage: cited extractive answers, abstention, verified quotes, the batch format."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DEMO, ROOT, SPORTAAL_QUESTION, SPORTAAL_SOURCE
+
+
+def test_sportaal_question_answers_2026_with_citation(qa):
+    answer = qa.answer(SPORTAAL_QUESTION)
+    assert answer.found
+    assert "2026" in answer.text and "[1]" in answer.text
+    assert len(answer.text) <= 400
+    cited = [c for c in answer.citations if "2026" in c.quote]
+    assert cited and all(c.source == SPORTAAL_SOURCE for c in cited)
+    original = (DEMO / SPORTAAL_SOURCE).read_text("utf-8").split("\n")
+    for c in cited:
+        span = " ".join(original[c.line_start - 1 : c.line_end])
+        assert "2026" in span and "Sportaal" in span
+
+
+def test_unanswerable_question_says_niet_gevonden_with_passages(qa):
+    answer = qa.answer("wat is de hoofdstad van australië?")
+    assert not answer.found
+    assert answer.text == "Niet gevonden in de documenten."
+    assert answer.citations == [] and len(answer.passages) >= 3
+
+
+def _verified(citation) -> bool:
+    from ingest import quote_in_lines
+
+    lines = (DEMO / citation.source).read_text("utf-8").split("\n")
+    return quote_in_lines(citation.quote, lines[citation.line_start - 1 : citation.line_end])
+
+
+def test_every_citation_is_verbatim_in_its_source_span_over_the_gold_set(qa):
+    gold = [json.loads(x) for x in (ROOT / "eval" / "gold.jsonl").read_text("utf-8").splitlines()]
+    n_citations = 0
+    for g in gold:
+        answer = qa.answer(g["question"])
+        for c in answer.citations:
+            n_citations += 1
+            assert _verified(c), (g["id"], c)
+            assert c.chunk_text[c.quote_start : c.quote_end] == c.quote
+            assert f"[{c.n}]" in answer.text
+        if answer.found:
+            stripped = answer.text
+            for c in answer.citations:
+                stripped = stripped.replace(f" [{c.n}]", "")
+            assert stripped == " ".join(c.quote for c in answer.citations)
+    assert n_citations > len(gold) // 2
+
+
+def test_list_question_quotes_the_items_together(qa):
+    answer = qa.answer("welke ministers zijn partij bij de regio deal twente?")
+    assert answer.found
+    assert sum(name in answer.text for name in ("BZK", "EZK", "SZW", "OCW", "VWS",
+                                                "Jonge", "Adriaansens", "Gennip")) >= 2
+
+
+@pytest.mark.parametrize("question,fragment", [
+    ("", "leeg"),
+    ("   \n\t ", "leeg"),
+    ("?!... ---", "geen woorden"),
+    ("waarom " * 400, "te lang"),
+])
+def test_bad_questions_get_dutch_messages(qa, question, fragment):
+    from qa import QuestionError
+
+    with pytest.raises(QuestionError, match=fragment):
+        qa.answer(question)
+
+
+def test_chain_is_a_langchain_runnable(settings, demo_index):
+    from langchain_core.runnables import Runnable
+
+    from qa import build_chain
+
+    chain = build_chain(demo_index, settings)
+    assert isinstance(chain, Runnable)
+    assert "2026" in chain.invoke(SPORTAAL_QUESTION).text
+
+
+def test_ask_batch_cli_prints_public_json(settings, demo_index, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(x) for x in [
+        {"id": "a", "question": SPORTAAL_QUESTION},
+        {"id": "b", "question": "wat is de hoofdstad van australië?"},
+        {"id": "c", "question": "   "},
+    ]) + "\n", "utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "vraagbaak.cli", "ask", "--batch", str(questions),
+         "--index", str(settings.index_dir)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    rows = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
+    keys = {"id", "question", "found", "answer", "citations", "latency_ms"}
+    assert set(rows["a"]) == keys and set(rows["b"]) == keys
+    assert rows["a"]["found"] and "2026" in rows["a"]["answer"]
+    citation = rows["a"]["citations"][0]
+    assert set(citation) == {"n", "source", "section", "line_start", "line_end", "page",
+                             "quote", "text"}
+    assert citation["quote"] in citation["text"] or citation["quote"][:40] in citation["text"]
+    assert rows["b"]["found"] is False and rows["b"]["citations"] == []
+    assert rows["c"]["found"] is False and "leeg" in rows["c"]["error"]
