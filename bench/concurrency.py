@@ -23,7 +23,7 @@ import time
 from bench.common import ROOT, WORK, Context, Row, dist, fmt_ms, report, rss_mb
 from eval.gold import load_gold
 
-LEVELS = {True: ((1, 16), (4, 32), (16, 48)), False: ((1, 64), (4, 64), (16, 128), (64, 256))}
+LEVELS = {True: ((1, 8), (4, 16), (16, 32)), False: ((1, 64), (4, 64), (16, 128), (64, 256))}
 TARGET = 0.9  # throughput at N clients / at 1 client
 STARTUP_S, LEVEL_S = 300, 600
 

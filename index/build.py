@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -57,15 +57,20 @@ class BuildReport:
     generation: str = ""
 
 
+def _title(chunk: Chunk) -> str:
+    """The document title, unless it is only the file name (which says nothing)."""
+    return "" if chunk.title == PurePosixPath(chunk.source).stem else chunk.title
+
+
 def embed_text(chunk: Chunk) -> str:
     """What the dense model sees: the chunk with its document title and section path."""
-    head = [p for p in (chunk.title, *chunk.section) if p]
+    head = [p for p in (_title(chunk), *chunk.section) if p]
     deduped = [p for i, p in enumerate(head) if p not in head[:i]]
     return "\n".join([" > ".join(deduped), chunk.text]) if deduped else chunk.text
 
 
 def bm25_text(chunk: Chunk) -> str:
-    return " ".join([chunk.title, *chunk.section, chunk.text])
+    return " ".join([_title(chunk), *chunk.section, chunk.text])
 
 
 @dataclass

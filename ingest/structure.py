@@ -412,11 +412,20 @@ def analyse(doc: Document) -> list[Block]:
 
 
 def document_title(doc: Document, blocks: list[Block] | None = None) -> str:
-    """First heading, else the first line with text, else the file name without suffix."""
+    """First heading, else the first line with text, else the file name without suffix.
+
+    A first heading that opens a series ("Onderwerp 1A ...", "Onderwerp 1B ...") names a
+    section, not the document: prepending it to every chunk would tell the embedder that
+    all of them are about the first topic, so the file name is used instead.
+    """
     blocks = analyse(doc) if blocks is None else blocks
-    for b in blocks:
-        if b.heading:
-            return b.text[:200]
+    headings = [b.text for b in blocks if b.heading]
+    if headings:
+        first_word = headings[0].split()[0].lower() if headings[0].split() else ""
+        series = sum(1 for h in headings if h.split() and h.split()[0].lower() == first_word)
+        if series >= 3:
+            return PurePosixPath(doc.source).stem
+        return headings[0][:200]
     if blocks:
         return blocks[0].text[:200]
     return PurePosixPath(doc.source).stem

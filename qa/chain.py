@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 import time
 
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel
-from langchain_core.runnables import RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel, RunnablePassthrough
 
 from index import HybridRetriever
 from qa.extractive import ExtractiveAnswerer

@@ -58,7 +58,6 @@ def child_env(work: Path, **extra: str) -> dict[str, str]:
         "VRAAGBAAK_CONFIG": str(work / "geen-config.toml"),
         "VRAAGBAAK_FEEDBACK_FILE": str(work / "feedback" / "feedback.jsonl"),
         "VRAAGBAAK_UPLOAD_DIR": str(work / "uploads"),
-        "COLUMNS": "200",
     })
     env.update(extra)
     return env

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from conftest import ROOT, SPORTAAL_QUESTION, SPORTAAL_SOURCE
 
 pytestmark = pytest.mark.browser

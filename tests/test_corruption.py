@@ -140,7 +140,7 @@ def test_index_load_refuses_damage_in_dutch(case, demo_dir, tmp_path, settings, 
     print(f"{case}: {message}")
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(900)  # includes the session demo build when run alone
 @pytest.mark.parametrize("case", CLI_CASES)
 def test_cli_ask_prints_the_dutch_message_and_fails(case, demo_dir, tmp_path):
     idx = broken_copy(demo_dir, tmp_path, case)
@@ -158,7 +158,7 @@ def test_cli_ask_prints_the_dutch_message_and_fails(case, demo_dir, tmp_path):
     print(f"ask on '{case}': rc={proc.returncode} in {seconds:.1f} s")
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(900)
 def test_cli_batch_and_search_fail_the_same_way(demo_dir, tmp_path):
     idx = broken_copy(demo_dir, tmp_path, "truncate chunks.jsonl to half")
     batch = tmp_path / "vragen.jsonl"
@@ -172,7 +172,7 @@ def test_cli_batch_and_search_fail_the_same_way(demo_dir, tmp_path):
         assert proc.stdout.strip() == "", (args, proc.stdout)
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("case", SERVE_CASES)
 def test_serve_refuses_to_start_and_never_listens(case, demo_dir, tmp_path):
     idx = broken_copy(demo_dir, tmp_path, case)
@@ -221,3 +221,19 @@ def test_the_named_rebuild_repairs_the_damage(case, demo_dir, tmp_path, settings
     index = Index.load(idx, local, embedder=embedder)
     assert [d.source for d in index.documents] == ["kort.md"]
     assert not list(idx.glob("gen-*.tmp"))
+
+
+@pytest.mark.timeout(900)
+def test_message_is_printed_literally_and_the_command_stays_copyable(demo_dir, tmp_path):
+    """A path with Rich markup in it ("[/b]", "[concept]") and longer than a terminal line:
+    the CLI prints it as is, on one line, so the rebuild command can be pasted."""
+    where = tmp_path / ("map [concept] [/b] " + "lang" * 20)
+    where.mkdir()
+    idx = broken_copy(demo_dir, where, "CURRENT holds binary garbage")
+    proc = subprocess.run(
+        [sys.executable, "-m", "vraagbaak.cli", "ask", "wat is streettriage",
+         "--index", str(idx)],
+        cwd=ROOT, env=child_env(tmp_path), capture_output=True, text=True, timeout=150)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "MarkupError" not in proc.stderr
+    assert f"{REBUILD} <map> --index {idx} --rebuild" in proc.stderr, proc.stderr

@@ -26,7 +26,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import DEMO
 from helpers_reliability import (
     HELPER,
     Q_MINISTER,
@@ -38,6 +37,8 @@ from helpers_reliability import (
     status_lines,
     wait_for,
 )
+
+from conftest import DEMO
 
 SMALL_DOC = "000_4905b858c5d87b03.txt"  # 30 chunks; the Minister Blok question
 EXTRA_DOC = "003_70b9a87ca8a924a5.txt"  # 45 chunks: a few seconds of embedding

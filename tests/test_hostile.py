@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 import psutil
 import pytest
+
 from conftest import DEMO
 
 MB = 1024 * 1024
@@ -381,3 +382,37 @@ def test_injection_shaped_questions_get_only_verified_quotes(qa, settings, quest
     assert_only_verified_quotes(answer, DEMO, settings)
     assert "<script>" not in answer.text or any("<script>" in c.quote
                                                 for c in answer.citations)
+
+
+# --- hostile file names through the real CLI -----------------------------------------------
+
+
+@pytest.mark.timeout(400)
+def test_cli_ingest_prints_hostile_file_names_literally(tmp_path):
+    """File names are user data, not Rich markup: "[/b]" must not crash the ingest
+    report and "[concept]" must not vanish from it."""
+    import subprocess
+    import sys
+
+    from helpers_reliability import ROOT, child_env
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "goed.md").write_text(GOOD["hondenbelasting.md"], encoding="utf-8")
+    # a source is a relative path, so a folder "x[" makes the closing tag "x[/b].exe"
+    bad = ["notulen [concept].exe", "x[/b].exe", "[bold]vet[/bold].docx", "groot[/i] .txt"]
+    for name in bad:
+        (corpus / name).parent.mkdir(parents=True, exist_ok=True)
+    (corpus / bad[0]).write_bytes(b"MZ\x90\x00")
+    (corpus / bad[1]).write_bytes(b"MZ\x90\x00")
+    (corpus / bad[2]).write_text("geen zip", encoding="utf-8")
+    with open(corpus / bad[3], "wb") as f:
+        f.truncate(200 * MB)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vraagbaak.cli", "ingest", str(corpus), "--index",
+         str(tmp_path / "index")],
+        cwd=ROOT, env=child_env(tmp_path), capture_output=True, text=True, timeout=360)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr and "MarkupError" not in proc.stderr
+    for name in bad:
+        assert f"Overgeslagen: {name}: " in proc.stderr, (name, proc.stderr[-3000:])

@@ -152,13 +152,13 @@ def test_search_batch_cli_prints_public_json(settings, demo_index, tmp_path):
         + json.dumps({"id": "s2", "question": "regiokassier regio deal"}) + "\n", "utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "vraagbaak.cli", "search", "--batch", str(questions),
-         "--index", str(settings.index_dir), "--k", "4"],
+         "--index", str(settings.index_dir), "--k", "5"],
         capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["s1", "s2"]
     for row in rows:
-        assert set(row) == {"id", "hits"} and len(row["hits"]) == 4
+        assert set(row) == {"id", "hits"} and len(row["hits"]) == 5
         for hit in row["hits"]:
             assert set(hit) == {"source", "section", "line_start", "line_end", "page",
                                 "score", "text"}

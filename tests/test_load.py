@@ -152,7 +152,7 @@ def test_ask_and_reading_stay_open_without_a_token(server):
     assert httpx.get(f"{server.url}/api/documents", timeout=10).status_code == 200
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)  # includes the session demo build when run alone
 def test_ask_can_require_the_token(served_index, tmp_path):
     srv = start_server(tmp_path, served_index, VRAAGBAAK_ADMIN_TOKEN=TOKEN,
                        VRAAGBAAK_ASK_REQUIRES_TOKEN="true")
@@ -267,7 +267,7 @@ def test_fifty_concurrent_clients_get_the_sequential_answers(server):
 # --- SIGKILL during feedback (runs last: it kills the module's server) ---------------------
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(900)
 def test_feedback_file_survives_sigkill_of_the_server(server):
     feedback = server.feedback
     first = httpx.post(f"{server.url}/api/feedback", timeout=30, json={
@@ -310,7 +310,7 @@ def test_feedback_file_survives_sigkill_of_the_server(server):
     assert data.startswith(before), "feedback file truncated or rewritten"
     *complete, tail = data.decode("utf-8").split("\n")
     records = [json.loads(line) for line in complete]  # every complete line is valid JSON
-    assert tail == "" or len(tail) < len(data)  # at most the last line incomplete
+    assert tail == "" or tail.startswith('{"question": ')  # only the last line may be torn
     n_before = before.count(b"\n")
     assert len(records) - n_before >= acked[0], (len(records), n_before, acked[0])
     print(f"server SIGKILLed after {acked[0]} acknowledged feedback posts; file has "

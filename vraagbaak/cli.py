@@ -17,6 +17,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from vraagbaak.settings import Settings  # noqa: E402
@@ -39,7 +40,9 @@ def _settings(index: Path | None) -> Settings:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]Fout:[/] {message}")
+    # escape: paths and file names are not Rich markup ("[/b]" would crash, "[concept]"
+    # would vanish); soft_wrap: the rebuild command in the message stays copyable
+    err.print(f"[bold red]Fout:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -64,8 +67,8 @@ def _read_batch(path: Path):
                 record = json.loads(line)
                 yield record.get("id", n), record["question"]
             except (ValueError, KeyError, AttributeError):
-                err.print(f"[yellow]Regel {n} van {path} overgeslagen: verwacht "
-                          '{"id": ..., "question": "..."}[/]')
+                err.print(f"[yellow]Regel {n} van {escape(str(path))} overgeslagen: "
+                          'verwacht {"id": ..., "question": "..."}[/]')
 
 
 def _emit(record: dict) -> None:
@@ -93,8 +96,9 @@ def ingest(
             progress.stop()
             _fail(str(exc), code=1)
     for skipped in report.skipped:
-        err.print(f"[yellow]Overgeslagen:[/] {skipped.source}: {skipped.reason}")
-    table = Table(title=f"Index bijgewerkt: {settings.index_dir}")
+        err.print(f"[yellow]Overgeslagen:[/] {escape(skipped.source)}: "
+                  f"{escape(skipped.reason)}", soft_wrap=True)
+    table = Table(title=f"Index bijgewerkt: {escape(str(settings.index_dir))}")
     table.add_column("")
     table.add_column("aantal", justify="right")
     for label, value in (
@@ -138,14 +142,15 @@ def search(
         for qid, q in _read_batch(batch):
             _emit({"id": qid, "hits": hits_json(q) if str(q).strip() else []})
         return
-    table = Table(title=f"Resultaten voor: {question}", show_lines=True)
+    table = Table(title=f"Resultaten voor: {escape(question)}", show_lines=True)
     for col in ("#", "document", "sectie", "regels", "score", "fragment"):
         table.add_column(col)
     for n, h in enumerate(idx.search(question, k), 1):
         c = h.chunk
         lines = f"{c.line_start}–{c.line_end}" + (f" (p. {c.page})" if c.page else "")
         snippet = c.text[:200] + ("…" if len(c.text) > 200 else "")
-        table.add_row(str(n), c.source, c.section_path, lines, f"{h.score:.4f}", snippet)
+        table.add_row(str(n), escape(c.source), escape(c.section_path), lines,
+                      f"{h.score:.4f}", escape(snippet))
     out.print(table)
 
 
