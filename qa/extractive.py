@@ -93,8 +93,9 @@ class ExtractiveAnswerer:
         """The best sentence (grown into the list it opens, for list questions), plus the
         runner-up when it is nearly as good and fits in the answer."""
         best = candidates[0]
-        if qtype == "list" or best.sentence.text.rstrip().endswith(":"):
-            best = self._grow(best)
+        opens_list = best.sentence.text.rstrip().endswith(":")
+        if qtype == "list" or opens_list:
+            best = self._grow(best, forward_only=opens_list)
         chosen = [best]
         budget = self.s.answer_max_chars - len(best.sentence.text)
         for cand in candidates[1 : self.s.answer_max_sentences * 4]:
@@ -110,17 +111,26 @@ class ExtractiveAnswerer:
         chosen.sort(key=lambda c: (c.chunk.source, c.sentence.line_start, c.sentence.start))
         return chosen
 
-    def _grow(self, cand: Candidate) -> Candidate:
-        """Extend a sentence with the ones after it in its chunk: enumerations are split
-        into one sentence per item, but the answer is the whole list."""
+    def _grow(self, cand: Candidate, forward_only: bool) -> Candidate:
+        """Extend a sentence with its neighbours in the chunk: enumerations are split into
+        one sentence per item, but the answer is the list. A sentence ending in ":" opens
+        its list, so it grows forward only; a list item grows both ways."""
         sentences = cand.chunk.sentences
-        i = sentences.index(cand.sentence)
-        j = i
+        i = j = sentences.index(cand.sentence)
         limit = self.s.answer_max_chars - 6
-        while (j + 1 < len(sentences) and j - i + 1 < self.s.answer_list_sentences
-               and sentences[j + 1].end - cand.sentence.start <= limit):
-            j += 1
-        if j == i:
+
+        def fits(a: int, b: int) -> bool:
+            return (b - a + 1 <= self.s.answer_list_sentences
+                    and sentences[b].end - sentences[a].start <= limit)
+
+        grown = True
+        while grown:
+            grown = False
+            if j + 1 < len(sentences) and fits(i, j + 1):
+                j, grown = j + 1, True
+            if not forward_only and i > 0 and fits(i - 1, j):
+                i, grown = i - 1, True
+        if i == j:
             return cand
         first, last = sentences[i], sentences[j]
         merged = Sentence(
@@ -155,7 +165,6 @@ class ExtractiveAnswerer:
             quote_start=sent.start,
             quote_end=end,
         )
-
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

@@ -227,8 +227,8 @@ def test_the_named_rebuild_repairs_the_damage(case, demo_dir, tmp_path, settings
 def test_message_is_printed_literally_and_the_command_stays_copyable(demo_dir, tmp_path):
     """A path with Rich markup in it ("[/b]", "[concept]") and longer than a terminal line:
     the CLI prints it as is, on one line, so the rebuild command can be pasted."""
-    where = tmp_path / ("map [concept] [/b] " + "lang" * 20)
-    where.mkdir()
+    where = tmp_path / ("map [concept] [/b] " + "lang" * 20)  # "[" / "b] lang...": two dirs
+    where.mkdir(parents=True)
     idx = broken_copy(demo_dir, where, "CURRENT holds binary garbage")
     proc = subprocess.run(
         [sys.executable, "-m", "vraagbaak.cli", "ask", "wat is streettriage",
