@@ -199,7 +199,7 @@ def serve(
     import uvicorn
 
     from index import IndexProblem
-    from vraagbaak.server import create_app
+    from index.store import read_manifest
 
     settings = _settings(index)
     if host:
@@ -207,6 +207,9 @@ def serve(
     if port:
         settings.port = port
     try:
+        read_manifest(settings.index_dir)  # refuse a missing or damaged index in a second
+        from vraagbaak.server import create_app
+
         application = create_app(settings)
     except IndexProblem as exc:
         _fail(str(exc))
