@@ -41,7 +41,7 @@ def _flips(new: dict, old: dict, key: str) -> tuple[list[dict], list[dict]]:
     return worse, better
 
 
-def _fmt(value, key: str = "") -> str:
+def fmt(value, key: str = "") -> str:
     if value is None:
         return "–"
     if key.endswith("_ms"):
@@ -82,7 +82,7 @@ def compare_runs(new: dict, old: dict, tolerance: float = 0.02) -> tuple[bool, s
             reasons.append(f"{label} daalde met {-delta:.3f} (meer dan {tolerance:.3f})")
         shown = "" if delta is None else (f"{delta:+.0f}" if key.endswith("_ms")
                                            else f"{delta:+.3f}")
-        lines.append(f"{label:<44}{_fmt(a, key):>8}{_fmt(b, key):>8}{shown:>10}{mark}")
+        lines.append(f"{label:<44}{fmt(a, key):>8}{fmt(b, key):>8}{shown:>10}{mark}")
 
     for key, label in (("correct", "Antwoord"), ("cited_ok", "Bron")):
         worse, better = _flips(new, old, key)

@@ -4,7 +4,7 @@ answer really is, because that list, not the averages, is what one fixes from.""
 
 from __future__ import annotations
 
-from eval.compare import LABELS
+from eval.compare import LABELS, fmt
 
 TYPE_COLUMNS = (  # (metric key, Dutch column heading)
     ("answer_accuracy", "Antwoord"),
@@ -17,14 +17,6 @@ TYPE_COLUMNS = (  # (metric key, Dutch column heading)
     ("latency_p50_ms", "p50 ms"),
 )
 MODE_LABELS = {"hybrid": "hybride", "dense": "alleen dense", "bm25": "alleen BM25"}
-
-
-def fmt(value, key: str = "") -> str:
-    if value is None:
-        return "–"
-    if key.endswith("_ms"):
-        return f"{value:.0f}"
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def wrong_questions(run: dict) -> list[dict]:

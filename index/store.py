@@ -39,7 +39,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -52,7 +52,7 @@ def _fsync_tree(root: Path) -> None:
         for name in filenames:
             with open(Path(dirpath) / name, "rb+") as f:
                 os.fsync(f.fileno())
-        _fsync_dir(Path(dirpath))
+        fsync_dir(Path(dirpath))
 
 
 def current_generation(idx_dir: Path) -> Path | None:
@@ -94,7 +94,7 @@ def commit_generation(idx_dir: Path, tmp_gen: Path, manifest: dict) -> Path:
         f.flush()
         os.fsync(f.fileno())
     os.replace(pointer_tmp, idx_dir / CURRENT)
-    _fsync_dir(idx_dir)
+    fsync_dir(idx_dir)
     _collect_garbage(idx_dir, keep={final, previous})
     return final
 

@@ -20,6 +20,8 @@ import uuid
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from index.store import fsync_dir
+
 MB = 1024 * 1024
 MAX_STEM_CHARS = 60
 COPY_BLOCK = 1 << 20
@@ -106,7 +108,7 @@ def save_upload(source: BinaryIO, client_name: str, dest_dir: Path, settings) ->
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(dest_dir)
+    fsync_dir(dest_dir)
     return final
 
 
@@ -124,9 +126,3 @@ def remove_stale_temps(dest_dir: Path, older_than_s: float = 3600) -> int:
     return removed
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
