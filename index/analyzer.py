@@ -79,7 +79,3 @@ class Analyzer:
                         return [h, tail]
         return []
 
-
-def content_terms(text: str) -> set[str]:
-    """Stemmed content words of a text, for overlap scoring outside BM25."""
-    return set(Analyzer().terms(text))

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from index.lexical import Lexical
 from ingest.types import Chunk
 
 QUERY_CACHE = 256  # recent query vectors kept in memory
+TERM_CACHE = 50_000  # analysed sentences and chunks kept in memory
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Index:
         self._sentence_offset = {c.id: int(o) for c, o in zip(chunks, offsets, strict=False)}
         self.embedder = embedder
         self.settings = settings
+        self._terms = lru_cache(maxsize=TERM_CACHE)(self._analyse)
         self._query_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
 
@@ -205,5 +208,9 @@ class Index:
         """Analysed terms of ``text`` with their corpus IDF, for lexical overlap scoring."""
         return {t: self._lexical.idf(t) for t in self._lexical.analyzer.terms(text)}
 
-    def terms(self, text: str) -> set[str]:
-        return set(self._lexical.analyzer.terms(text))
+    def terms(self, text: str) -> frozenset[str]:
+        """Cached: the answerer analyses the same candidate sentences for every question."""
+        return self._terms(text)
+
+    def _analyse(self, text: str) -> frozenset[str]:
+        return frozenset(self._lexical.analyzer.terms(text))
