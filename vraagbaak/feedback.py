@@ -60,6 +60,17 @@ def make_record(question: str, answer: str, citations: list, verdict: str,
     }
 
 
+def _ends_torn(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            if f.seek(0, os.SEEK_END) == 0:
+                return False
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) != b"\n"
+    except FileNotFoundError:
+        return False
+
+
 class FeedbackStore:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -70,6 +81,10 @@ class FeedbackStore:
         data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if _ends_torn(self.path):
+                # a writer killed mid-write left half a line: close it off, so this
+                # record starts on a line of its own instead of being glued to it
+                data = b"\n" + data
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
             try:
                 view = memoryview(data)
