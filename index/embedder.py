@@ -87,9 +87,10 @@ class Embedder:
         """Passage vectors plus one vector per char span, from a single forward pass.
 
         "Late chunking": a span's vector is the mean of the contextual token vectors that
-        overlap it. Measured on the gold set it picked answer sentences better than
-        embedding each sentence on its own (answer accuracy 0.70 vs 0.64) at a third of
-        the ingest cost, because the sentences are not run through the model again.
+        overlap it, so a sentence like "Dit loopt eind 2026 af." knows what "dit" is.
+        Used as the only sentence vector it picked answer sentences better than embedding
+        each sentence alone (answer accuracy 0.70 vs 0.64); the answerer now uses both,
+        since the learned ranker gains from the pair (docs/calibration.md).
         """
         passages = np.zeros((len(texts), self.dim), dtype=np.float32)
         span_vecs: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)

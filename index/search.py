@@ -64,7 +64,8 @@ class DocumentInfo:
 class Index:
     """A loaded index generation; build with ``Index.load``."""
 
-    def __init__(self, path, manifest, chunks, docs, dense, lexical, sent_vecs, embedder, settings):
+    def __init__(self, path, manifest, chunks, docs, dense, lexical, sent_vecs, plain_vecs,
+                 embedder, settings):
         self.path = path
         self.manifest = manifest
         self.chunks: list[Chunk] = chunks
@@ -76,6 +77,7 @@ class Index:
         self._dense = dense
         self._lexical = lexical
         self._sentence_vectors = sent_vecs
+        self._plain_vectors = plain_vecs
         offsets = np.cumsum([0] + [len(c.sentences) for c in chunks])
         self._sentence_offset = {c.id: int(o) for c, o in zip(chunks, offsets, strict=False)}
         self.embedder = embedder
@@ -103,16 +105,19 @@ class Index:
             dense = load_dense(gen / "dense.faiss", settings)
             lexical = Lexical.load(gen / "bm25")
             sent_vecs = np.load(gen / "sentence_vectors.npy")
+            plain_vecs = np.load(gen / "plain_vectors.npy")
         except Exception as exc:  # checksums passed, so this is a format problem
             raise store.IndexProblem(
                 f"De index in {idx_dir} kan niet worden gelezen ({exc}). "
                 + store.rebuild_hint(idx_dir)
             ) from exc
-        if dense.ntotal != len(chunks) or lexical.bm25.scores["num_docs"] != len(chunks):
+        if (dense.ntotal != len(chunks) or lexical.bm25.scores["num_docs"] != len(chunks)
+                or sent_vecs.shape != plain_vecs.shape):
             raise store.IndexProblem(
                 f"De index in {idx_dir} is inconsistent. " + store.rebuild_hint(idx_dir)
             )
-        return cls(gen, manifest, chunks, docs, dense, lexical, sent_vecs, embedder, settings)
+        return cls(gen, manifest, chunks, docs, dense, lexical, sent_vecs, plain_vecs, embedder,
+                   settings)
 
     # --- queries ------------------------------------------------------------------
     def embed_query(self, question: str) -> np.ndarray:
@@ -185,11 +190,14 @@ class Index:
         ]
 
     # --- what the answerer needs --------------------------------------------------
-    def sentence_similarities(self, chunk: Chunk, query_vector: np.ndarray) -> np.ndarray:
-        """Cosine of the query with each stored sentence vector of ``chunk``."""
+    def sentence_similarities(self, chunk: Chunk, query_vector: np.ndarray
+                              ) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine of the query with each sentence of ``chunk``: its late-chunked vector
+        (the sentence read in its chunk) and its plain vector (the sentence alone)."""
         start = self._sentence_offset[chunk.id]
-        vecs = self._sentence_vectors[start : start + len(chunk.sentences)]
-        return vecs @ query_vector.astype(np.float32)
+        end = start + len(chunk.sentences)
+        q = query_vector.astype(np.float32)
+        return self._sentence_vectors[start:end] @ q, self._plain_vectors[start:end] @ q
 
     def source_lines(self, source: str, line_start: int, line_end: int) -> tuple[str, ...]:
         lines = self._lines.get(source, ())

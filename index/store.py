@@ -17,7 +17,7 @@ import shutil
 import time
 from pathlib import Path
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: per-sentence plain vectors beside the late-chunked ones
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 KEEP_GENERATIONS = 2  # the committed one and its predecessor

@@ -133,6 +133,14 @@ class FakeEmbedder:
             progress(len(texts))
         return passages.astype(np.float32), spans_out
 
+    def embed_passages(self, texts, progress=None):
+        import numpy as np
+
+        if progress:
+            progress(len(texts))
+        return (np.stack([self._vec(t) for t in texts]) if texts
+                else np.zeros((0, self.dim), np.float32))
+
     def embed_query(self, text: str):
         return self._vec(text)
 

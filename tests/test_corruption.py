@@ -65,6 +65,14 @@ def _resigned_fewer_chunks(idx: Path, gen: Path) -> None:
     _resign(gen, "chunks.jsonl")
 
 
+def _resigned_short_plain_vectors(idx: Path, gen: Path) -> None:
+    import numpy as np
+
+    vectors = np.load(gen / "plain_vectors.npy")
+    np.save(gen / "plain_vectors.npy", vectors[:-1])
+    _resign(gen, "plain_vectors.npy")
+
+
 def _future_format(idx: Path, gen: Path) -> None:
     manifest = _manifest(gen)
     manifest["format_version"] = 99
@@ -81,6 +89,8 @@ DAMAGE = {
     "delete bm25/vocab.index.json": lambda idx, gen: (gen / "bm25" / "vocab.index.json"
                                                       ).unlink(),
     "delete chunk_vectors.npy": lambda idx, gen: (gen / "chunk_vectors.npy").unlink(),
+    "delete plain_vectors.npy": lambda idx, gen: (gen / "plain_vectors.npy").unlink(),
+    "plain_vectors.npy one row short, checksum re-signed": _resigned_short_plain_vectors,
     "garbage bytes in manifest.json": lambda idx, gen: (gen / "manifest.json").write_bytes(
         b"\x89PNG\r\n\x1a\n\x00\xff garbage {"),
     "manifest.json is a JSON list": lambda idx, gen: (gen / "manifest.json").write_text(
