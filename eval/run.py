@@ -210,13 +210,13 @@ def main(gold: Path = DEFAULT_GOLD, index: Path | None = None, out: Path | None 
         settings = settings.model_copy(update={"index_dir": Path(index)})
 
     from index import Index, IndexProblem
-    from qa import QA
+    from qa import QA, RankerProblem
 
     try:
         idx = Index.load(settings.index_dir, settings)
-    except IndexProblem as exc:
+        qa = QA(idx, settings)
+    except (IndexProblem, RankerProblem) as exc:
         return fail(str(exc))
-    qa = QA(idx, settings)
     total = len(load_gold(gold, None))
     with _progress(err, total) as advance:
         run = run_eval(qa, idx, settings, gold, corpus, progress=advance)

@@ -69,6 +69,10 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
 ]
 
 
+# The types whose answers have a surface form to look for; "what" and "yes_no" have none.
+CUE_TYPES = ("date", "money", "number", "why", "who", "list")
+
+
 def question_type(question: str) -> str:
     q = question.lower().strip()
     for name, pattern in TYPE_PATTERNS:

@@ -1,53 +1,47 @@
 """The extractive answerer: the best one or two document sentences, each cited.
 
-Candidates are the sentences of the top hits, each with its own line span. A sentence is
-scored on four signals that are cheap at query time: cosine of its stored vector with the
-query, the IDF-weighted share of question terms it contains, the same share over its
-chunk and section (a sentence often relies on its heading for the topic), and whether it
-carries the surface form the question type asks for (qa/cues.py), plus the chunk's
-retrieval rank. The same score, thresholded, decides abstention. Every quote is verified
-against the original lines before it can be shown.
+Candidates are the sentences of the top hits, each with its own line span. Their
+features (qa/features.py) are weighed by the learned ranker (qa/ranker.py); the ranker
+also judges from the best candidates whether the documents answer the question at all,
+and below the threshold the answer is "niet gevonden". Every quote is verified against
+the original lines before it can be shown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from index import Hit
 from ingest import quote_in_lines
-from ingest.types import Chunk, Sentence
-from qa.cues import cue_score, question_type
+from ingest.types import Sentence
+from qa.cues import question_type
+from qa.features import Candidate, build_candidates
+from qa.ranker import Ranker
 from qa.types import NOT_FOUND, Answer, Citation
 
 
-@dataclass
-class Candidate:
-    hit_rank: int
-    chunk: Chunk
-    sentence: Sentence
-    score: float
-    features: dict
-
-
 class ExtractiveAnswerer:
-    def __init__(self, index, settings):
+    def __init__(self, index, settings, ranker: Ranker | None = None):
         self.index = index
         self.s = settings
+        self.ranker = ranker or Ranker.load(settings.ranker_path)
+        self.threshold = (self.ranker.abstain_threshold if settings.abstain_threshold is None
+                          else settings.abstain_threshold)
+        self.margin = (self.ranker.second_sentence_margin
+                       if settings.second_sentence_margin is None
+                       else settings.second_sentence_margin)
 
     def run(self, question: str, hits: list[Hit]) -> Answer:
         qtype = question_type(question)
-        candidates = self.candidates(question, hits, qtype)
+        pool = build_candidates(question, hits, qtype, self.index, self.s.answer_hits)
+        self.ranker.score(pool)
         answer = Answer(question=question, found=False, text=NOT_FOUND, passages=hits,
                         question_type=qtype)
-        if not candidates:
+        if not pool.items:
             return answer
-        best = candidates[0]
-        answer.confidence = best.score
-        if best.score < self.s.abstain_threshold:
+        answer.confidence = self.ranker.answerable(pool)
+        if answer.confidence < self.threshold:
             return answer
-        chosen = self._choose(candidates, qtype)
         citations = []
-        for cand in chosen:
+        for cand in self._choose(pool.items, qtype):
             citation = self._cite(cand, len(citations) + 1)
             if citation is not None:
                 citations.append(citation)
@@ -56,38 +50,6 @@ class ExtractiveAnswerer:
         answer.found = True
         answer.citations = citations
         return answer
-
-    def candidates(self, question: str, hits: list[Hit], qtype: str) -> list[Candidate]:
-        weights = self.index.term_weights(question)
-        total = sum(weights.values()) or 1.0
-        qvec = self.index.embed_query(question)
-        s = self.s
-        out = []
-        for rank, hit in enumerate(hits[: s.answer_hits]):
-            chunk = hit.chunk
-            if not chunk.sentences:
-                continue
-            dense = self.index.sentence_similarities(chunk, qvec)
-            context = self.index.terms(" ".join([chunk.title, *chunk.section, chunk.text]))
-            ctx = sum(w for t, w in weights.items() if t in context) / total
-            for sentence, sim in zip(chunk.sentences, dense, strict=True):
-                terms = self.index.terms(sentence.text)
-                lex = sum(w for t, w in weights.items() if t in terms) / total
-                cue = cue_score(qtype, sentence.text)
-                n_words = len(sentence.text.split())
-                features = {"dense": float(sim), "lex": lex, "ctx": ctx, "cue": cue,
-                            "rank": 1.0 / (1 + rank), "short": float(n_words < 4)}
-                score = (
-                    s.w_dense * (float(sim) - s.dense_floor)
-                    + s.w_lex * lex
-                    + s.w_ctx * ctx
-                    + s.w_cue * cue
-                    + s.w_rank * features["rank"]
-                    - s.w_short * features["short"]
-                )
-                out.append(Candidate(rank, chunk, sentence, score, features))
-        out.sort(key=lambda c: -c.score)
-        return out
 
     def _choose(self, candidates: list[Candidate], qtype: str) -> list[Candidate]:
         """The best sentence (grown into the list it opens, for list questions), plus the
@@ -101,7 +63,7 @@ class ExtractiveAnswerer:
         for cand in candidates[1 : self.s.answer_max_sentences * 4]:
             if len(chosen) >= self.s.answer_max_sentences:
                 break
-            if best.score - cand.score > self.s.second_sentence_margin:
+            if best.score - cand.score > self.margin:
                 break
             if any(_overlaps(cand, c) for c in chosen):
                 continue
@@ -141,7 +103,7 @@ class ExtractiveAnswerer:
             line_end=max(s.line_end for s in sentences[i : j + 1]),
             page=first.page,
         )
-        return Candidate(cand.hit_rank, cand.chunk, merged, cand.score, cand.features)
+        return Candidate(cand.hit_rank, cand.chunk, merged, cand.features, cand.score)
 
     def _cite(self, cand: Candidate, n: int) -> Citation | None:
         sent, chunk = cand.sentence, cand.chunk

@@ -163,7 +163,7 @@ def ask(
                                       "regel; schrijft JSON per regel."),
 ) -> None:
     """Stel een vraag; het antwoord citeert de exacte regels uit de documenten."""
-    from qa import QA, QuestionError
+    from qa import QA, QuestionError, RankerProblem
 
     settings = _settings(index)
     if question is None and batch is None:
@@ -175,7 +175,10 @@ def ask(
             validate_question(question, settings)
         except QuestionError as exc:
             _fail(str(exc))
-    qa = QA(_load_index(settings), settings)
+    try:
+        qa = QA(_load_index(settings), settings)
+    except RankerProblem as exc:
+        _fail(str(exc))
     if batch is not None:
         for qid, q in _read_batch(batch):
             try:
@@ -200,6 +203,7 @@ def serve(
 
     from index import IndexProblem
     from index.store import read_manifest
+    from qa import RankerProblem
 
     settings = _settings(index)
     if host:
@@ -211,7 +215,7 @@ def serve(
         from vraagbaak.server import create_app
 
         application = create_app(settings)
-    except IndexProblem as exc:
+    except (IndexProblem, RankerProblem) as exc:
         _fail(str(exc))
     err.print(f"Vraagbaak draait op [bold]http://{settings.host}:{settings.port}/[/] "
               "(Ctrl-C om te stoppen)")

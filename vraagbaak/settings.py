@@ -74,19 +74,12 @@ class Settings(BaseSettings):
     answer_hits: int = 5
     answer_max_sentences: int = 2
     answer_list_sentences: int = 4  # list items quoted together for list questions
-    abstain_threshold: float = 0.94  # calibrated: docs/calibration.md
-    second_sentence_margin: float = 0.15
-    # Weights chosen by grid search on the even-numbered gold questions and checked on
-    # the odd ones (docs/calibration.md); never tuned to a single question.
-    # sentence score = w_dense*(cos - dense_floor) + w_lex*lex + w_ctx*ctx + w_cue*cue
-    #                  + w_rank/(1+hit rank) - w_short*[under 4 words]   (qa/extractive.py)
-    w_dense: float = 4.0
-    dense_floor: float = 0.75
-    w_lex: float = 0.25
-    w_ctx: float = 0.3
-    w_cue: float = 0.4
-    w_rank: float = 0.0
-    w_short: float = 0.3
+    # The answer ranker and abstention model are learned data (qa/ranker.json, refitted
+    # by `python -m eval.calibrate --write`, docs/calibration.md). None = the calibrated
+    # value stored with the model; set a number to override it.
+    ranker_path: Path | None = None
+    abstain_threshold: float | None = None  # probability that the documents answer
+    second_sentence_margin: float | None = None  # log-odds behind the best sentence
     max_question_chars: int = 1000
 
     # --- evaluation --------------------------------------------------------------

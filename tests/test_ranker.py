@@ -1,0 +1,111 @@
+"""The learned answer ranker: loading it safely, fitting it, and what its features mean."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from eval.calibrate import Row, fit_question, fit_sentences
+from qa.features import (
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    Candidate,
+    Candidates,
+    question_features,
+)
+from qa.ranker import DEFAULT_PATH, Ranker, RankerProblem
+
+
+def test_shipped_ranker_matches_the_features_this_code_computes():
+    ranker = Ranker.load()
+    assert set(ranker.sentence_weights) == set(SENTENCE_FEATURES)
+    assert set(ranker.question_weights) == set(QUESTION_FEATURES)
+    assert 0.0 < ranker.abstain_threshold < 1.0 and ranker.second_sentence_margin >= 0.0
+
+
+def test_missing_ranker_is_a_dutch_error_that_says_how_to_fix_it(tmp_path):
+    with pytest.raises(RankerProblem, match="ontbreekt.*eval.calibrate --write"):
+        Ranker.load(tmp_path / "weg.json")
+
+
+def test_ranker_for_other_features_is_refused_in_dutch(tmp_path):
+    data = json.loads(DEFAULT_PATH.read_text("utf-8"))
+    data["sentence"]["weights"].pop("dense")
+    data["sentence"]["weights"]["retired_feature"] = 1.0
+    path = tmp_path / "oud.json"
+    path.write_text(json.dumps(data), "utf-8")
+    with pytest.raises(RankerProblem, match="past niet bij deze versie"):
+        Ranker.load(path)
+
+
+def _candidate(**features) -> Candidate:
+    full = dict.fromkeys(SENTENCE_FEATURES, 0.0) | features
+    return Candidate(hit_rank=0, chunk=None, sentence=None, features=full)
+
+
+def test_score_sorts_by_the_weighted_features():
+    ranker = Ranker.load()
+    ranker = replace(ranker, sentence_weights=dict.fromkeys(SENTENCE_FEATURES, 0.0) | {"lex": 2.0})
+    pool = Candidates("what", [_candidate(lex=0.1), _candidate(lex=0.9), _candidate(lex=0.5)])
+    ranker.score(pool)
+    assert [c.features["lex"] for c in pool.items] == [0.9, 0.5, 0.1]
+    assert pool.items[0].score == pytest.approx(1.8)
+
+
+def test_question_features_ignore_a_shift_of_all_scores():
+    """Softmax scores have no fixed zero: a refit may shift them all, the verdict may not move."""
+    rng = np.random.default_rng(1)
+    items = [_candidate(lex=float(rng.random()), ctx=float(rng.random()),
+                        plain=float(rng.random()), cue_date=float(i % 2)) for i in range(6)]
+    for c, s in zip(items, sorted(rng.normal(size=6), reverse=True), strict=True):
+        c.score = float(s)
+    pool = Candidates("date", items, {"max_dense": 0.8, "max_plain": 0.7,
+                                       "top_chunk_dense": 0.6, "uncovered": 0.1})
+    before = question_features(pool)
+    for c in items:
+        c.score += 7.5
+    assert question_features(pool) == pytest.approx(before)
+    assert set(before) == set(QUESTION_FEATURES)
+
+
+def test_fit_sentences_finds_the_feature_that_marks_the_answer():
+    """Synthetic questions where only feature k tells the answer apart from noise."""
+    rng = np.random.default_rng(0)
+    k = SENTENCE_FEATURES.index("cue_date")
+    rows = []
+    for _ in range(60):
+        x = rng.normal(size=(8, len(SENTENCE_FEATURES)))
+        answer = int(rng.integers(8))
+        x[answer, k] += 3.0
+        right = np.zeros(8, bool)
+        right[answer] = True
+        rows.append(Row(item=None, pool=None, x=x, right=right, cited=right.copy()))
+    w = fit_sentences(rows, l2=3.0)
+    assert int(np.argmax(w)) == k
+    assert w[k] > 5 * np.abs(np.delete(w, k)).max()
+
+
+def test_fit_question_is_balanced_and_separates_a_clear_signal():
+    rng = np.random.default_rng(2)
+    y = np.array([True] * 90 + [False] * 10)  # as lopsided as the gold set
+    q = rng.normal(size=(100, 3))
+    q[:, 1] += np.where(y, 1.5, -1.5)
+    w, b = fit_question(q, y, l2=1.0)
+    p = 1 / (1 + np.exp(-(q @ w + b)))
+    assert int(np.argmax(np.abs(w))) == 1 and w[1] > 0
+    # class balancing: the unanswerable minority is not simply predicted away
+    assert (p[~y] < 0.5).mean() > 0.7 and (p[y] >= 0.5).mean() > 0.7
+
+
+def test_threshold_setting_overrides_the_ranker(settings, demo_index):
+    """Threshold 1 refuses everything; 0 answers everything the pool can cite."""
+    from qa import QA
+
+    question = "hoeveel woningen worden er gebouwd?"
+    strict = QA(demo_index, settings.model_copy(update={"abstain_threshold": 1.0}))
+    lenient = QA(demo_index, settings.model_copy(update={"abstain_threshold": 0.0}))
+    assert not strict.answer(question).found
+    assert lenient.answer(question).found
