@@ -81,6 +81,29 @@ def question_type(question: str) -> str:
     return "what"
 
 
+# The forms whose value can be checked against the question: a year, amount, count or
+# name the question already states is no answer to it. "een" is left out: it is the article.
+NEW_VALUE = {
+    "date": DATE,
+    "number": re.compile(r"\b\d+(?:[.,]\d+)*\b|\b(?:twee|drie|vier|vijf|zes|zeven|acht|negen|"
+                         r"tien|elf|twaalf|twintig|dertig|veertig|vijftig|honderd|duizend|"
+                         r"miljoen|miljard|tientallen|honderden)\b", re.IGNORECASE),
+    "money": re.compile(r"€\s*\d[\d.,]*|\b\d[\d.,]*\s*(?:mln|miljoen|mld|miljard|k|euro)\b",
+                        re.IGNORECASE),
+    "who": re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+(?:\s+[A-Z][\w-]+)*"),
+}
+
+
+def new_value(qtype: str, sentence: str, question: str) -> float:
+    """1.0 when the sentence holds a value of the asked form that the question lacks:
+    "hoeveel deelnemers in 2017?" is not answered by a sentence whose only number is 2017."""
+    pattern = NEW_VALUE.get(qtype)
+    if pattern is None:
+        return 0.5
+    asked = question.lower()
+    return float(any(m.group(0).lower() not in asked for m in pattern.finditer(sentence)))
+
+
 def cue_score(qtype: str, sentence: str) -> float:
     """1.0 when the sentence carries the surface form the question type asks for."""
     if qtype == "date":

@@ -17,18 +17,18 @@ import numpy as np
 
 from index import Hit
 from ingest.types import Chunk, Sentence
-from qa.cues import CUE_TYPES, cue_score
+from qa.cues import CUE_TYPES, cue_score, new_value
 
 SENTENCE_FEATURES = (
     "dense", "dense_gap", "plain", "plain_gap", "lex", "lex_gap", "rare", "prev_lex", "next_lex",
     "heading", "ctx", "echo", "heading_like", "no_stop", "rank", "chunk_dense", "in_bm25",
-    "first", "log_words", "short", "opens_list", "digits",
+    "first", "log_words", "short", "opens_list", "digits", "new_value",
     *(f"cue_{t}" for t in CUE_TYPES),
 )
 # Whether the question is answered at all, judged from its best candidates once ranked.
 QUESTION_FEATURES = (
     "best_vs_mean", "margin", "best_lex", "best_ctx", "max_dense", "max_plain",
-    "top_chunk_dense", "uncovered", "best_rare", "cue_plain",
+    "top_chunk_dense", "uncovered", "best_rare", "cue_plain", "best_new_value", "new_value_plain",
 )
 
 
@@ -102,6 +102,7 @@ def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: 
                 "opens_list": float(sentence.text.rstrip().endswith(":")),
                 "digits": float(any(ch.isdigit() for ch in sentence.text)),
             }
+            features["new_value"] = new_value(qtype, sentence.text, question)
             cue = cue_score(qtype, sentence.text)
             for t in CUE_TYPES:
                 features[f"cue_{t}"] = cue if t == qtype else 0.0
@@ -137,6 +138,9 @@ def question_features(pool: Candidates) -> dict[str, float]:
     cue = f"cue_{pool.qtype}"
     features["cue_plain"] = max((c.features["plain"] for c in items
                                  if c.features.get(cue, 1.0) >= 1.0), default=0.0)
+    features["best_new_value"] = best.features["new_value"]
+    features["new_value_plain"] = max((c.features["plain"] for c in items
+                                       if c.features["new_value"] >= 0.5), default=0.0)
     return features
 
 

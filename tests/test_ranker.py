@@ -109,3 +109,21 @@ def test_threshold_setting_overrides_the_ranker(settings, demo_index):
     lenient = QA(demo_index, settings.model_copy(update={"abstain_threshold": 0.0}))
     assert not strict.answer(question).found
     assert lenient.answer(question).found
+
+
+@pytest.mark.parametrize(("qtype", "question", "sentence", "expected"), [
+    ("number", "hoeveel deelnemers waren er in 2017?", "Het forum was in 2017 in Twente.", 0.0),
+    ("number", "hoeveel deelnemers waren er in 2017?", "In 2017 kwamen er 300 deelnemers.", 1.0),
+    ("number", "hoeveel deelnemers waren er?", "Er was een forum voor de deelnemers.", 0.0),
+    ("date", "wanneer loopt de opdracht af?", "De opdracht loopt eind 2026 af.", 1.0),
+    ("date", "wat gebeurt er in 2026?", "In 2026 sluit de fabriek.", 0.0),
+    ("money", "hoeveel geld krijgt Enschede?", "Enschede krijgt subsidie.", 0.0),
+    ("money", "hoeveel geld krijgt Enschede?", "Enschede krijgt € 2,5 mln.", 1.0),
+    ("who", "wie beheert de ijsbaan van Enschede?", "De ijsbaan in Enschede is open.", 0.0),
+    ("who", "wie beheert de ijsbaan?", "De ijsbaan wordt beheerd door Sportaal.", 1.0),
+])
+def test_new_value_wants_a_value_the_question_does_not_state(qtype, question, sentence,
+                                                            expected):
+    from qa.cues import new_value
+
+    assert new_value(qtype, sentence, question) == expected
