@@ -34,6 +34,7 @@ from qa.ranker import DEFAULT_PATH
 
 L2_GRID = (3.0, 10.0, 30.0)
 MARGIN_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+Q_L2_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 SHORTER_WINS = 0.01
 
 
@@ -219,11 +220,22 @@ def main() -> None:
     ordered = answerable + unanswerable
     q = question_matrix(ordered, scores)
     y = np.array([r.item.answerable for r in ordered])
-    probs, w_q, b_q = held_out_probabilities(q, y, 1.0)
-    threshold = float(np.quantile(probs[y], args.false_abstention))
-    auc = float(np.mean(probs[y][:, None] > probs[~y][None, :]))
+    print("question model, mean of 5x stratified 5-fold models (held-out AUC, abstention):")
+    fits = []
+    for l2_q in Q_L2_GRID:
+        probs, w_q, b_q = held_out_probabilities(q, y, l2_q)
+        threshold = float(np.quantile(probs[y], args.false_abstention))
+        auc = float(np.mean(probs[y][:, None] > probs[~y][None, :]))
+        abst = float((probs[~y] < threshold).mean())
+        print(f"  l2={l2_q:<5} AUC {auc:.3f}  abstention {abst:.3f}")
+        fits.append((auc, l2_q, probs, w_q, b_q, threshold))
+    # Its features are correlated cosines; weak L2 lets them take large opposite weights
+    # that break on a corpus unlike the demo. Take the strongest L2 within noise of the best.
+    best_auc = max(f[0] for f in fits)
+    auc, l2_q, probs, w_q, b_q, threshold = max(
+        (f for f in fits if f[0] >= best_auc - SHORTER_WINS), key=lambda f: f[1])
     abst, false = float((probs[~y] < threshold).mean()), float((probs[y] < threshold).mean())
-    print(f"question model, mean of 5x stratified 5-fold models: held-out AUC {auc:.3f}")
+    print(f"chosen: l2={l2_q} -> held-out AUC {auc:.3f}")
     print("threshold  abstention  false_abstention  (held-out probabilities)")
     for t in np.quantile(probs[y], np.arange(0.0, 0.31, 0.02)):
         print(f"{t:9.3f}  {(probs[~y] < t).mean():10.3f}  {(probs[y] < t).mean():16.3f}")
@@ -246,6 +258,7 @@ def main() -> None:
                 "weights": dict(zip(QUESTION_FEATURES, map(float, w_q), strict=True)),
                 "bias": b_q,
                 "abstain_threshold": round(threshold, 4),
+                "l2": l2_q,
                 "held_out": {"auc": round(auc, 3), "abstention": round(abst, 3),
                              "false_abstention": round(false, 3),
                              "split": "5x stratified 5-fold"},

@@ -20,11 +20,14 @@ DATE = re.compile(
     r"\bkwartaal\b|\bQ[1-4]\b|\b(?:voorjaar|najaar|zomer|winter)\b",
     re.IGNORECASE,
 )
-NUMBER = re.compile(
-    r"\b\d+(?:[.,]\d+)*\b|\b(?:een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
-    r"twintig|dertig|veertig|vijftig|honderd|duizend|miljoen|miljard|tientallen|honderden)\b",
-    re.IGNORECASE,
+# Dutch number words, also compounds such as "vijfentwintig" and "tweehonderd" (but not
+# "achter"); "een" is left out here because it is mostly the article.
+_TENS = r"twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|duizend"
+NUMBER_WORD = (
+    r"(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
+    rf"{_TENS}|miljoen|miljard|tientallen|honderden|duizenden)(?:(?:en)?(?:{_TENS}))*\b"
 )
+NUMBER = re.compile(rf"\b\d+(?:[.,]\d+)*\b|\b(?:een\b|{NUMBER_WORD})", re.IGNORECASE)
 MONEY = re.compile(
     r"€|\beuro\b|\bEUR\b|\b\d+(?:[.,]\d+)?\s*(?:mln|miljoen|mld|miljard|k)\b|\bbudget\b|"
     r"\bbedrag\b|\bmiddelen\b|\bsubsidie\b",
@@ -85,11 +88,9 @@ def question_type(question: str) -> str:
 # name the question already states is no answer to it. "een" is left out: it is the article.
 NEW_VALUE = {
     "date": DATE,
-    "number": re.compile(r"\b\d+(?:[.,]\d+)*\b|\b(?:twee|drie|vier|vijf|zes|zeven|acht|negen|"
-                         r"tien|elf|twaalf|twintig|dertig|veertig|vijftig|honderd|duizend|"
-                         r"miljoen|miljard|tientallen|honderden)\b", re.IGNORECASE),
-    "money": re.compile(r"€\s*\d[\d.,]*|\b\d[\d.,]*\s*(?:mln|miljoen|mld|miljard|k|euro)\b",
-                        re.IGNORECASE),
+    "number": re.compile(rf"\b\d+(?:[.,]\d+)*\b|\b{NUMBER_WORD}", re.IGNORECASE),
+    "money": re.compile(rf"€\s*\d[\d.,]*|\b(?:\d[\d.,]*|{NUMBER_WORD})\s*"
+                        r"(?:mln|miljoen|mld|miljard|k|euro)\b", re.IGNORECASE),
     "who": re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+(?:\s+[A-Z][\w-]+)*"),
 }
 

@@ -119,6 +119,9 @@ def test_threshold_setting_overrides_the_ranker(settings, demo_index):
     ("date", "wat gebeurt er in 2026?", "In 2026 sluit de fabriek.", 0.0),
     ("money", "hoeveel geld krijgt Enschede?", "Enschede krijgt subsidie.", 0.0),
     ("money", "hoeveel geld krijgt Enschede?", "Enschede krijgt € 2,5 mln.", 1.0),
+    ("money", "wat kost een vergunning?", "Een vergunning kost tachtig euro per jaar.", 1.0),
+    ("number", "hoeveel leden zijn er?", "Er zijn vijfentwintig leden.", 1.0),
+    ("number", "hoeveel leden zijn er?", "De leden staan achter het plan.", 0.0),
     ("who", "wie beheert de ijsbaan van Enschede?", "De ijsbaan in Enschede is open.", 0.0),
     ("who", "wie beheert de ijsbaan?", "De ijsbaan wordt beheerd door Sportaal.", 1.0),
 ])
