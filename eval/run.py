@@ -122,6 +122,18 @@ def git_commit(cwd: Path = ROOT) -> str | None:
     return commit if proc.returncode == 0 and commit else None
 
 
+def ranker_snapshot(settings) -> dict:
+    """Which fitted ranker answered, and the threshold and margin in force: the settings
+    leave them None when the ranker file decides."""
+    from qa.ranker import DEFAULT_PATH, Ranker
+
+    path = Path(settings.ranker_path or DEFAULT_PATH)
+    ranker = Ranker.load(path).overridden(settings)
+    return {"path": str(path), "sha256": sha256_of(path),
+            "abstain_threshold": ranker.abstain_threshold,
+            "second_sentence_margin": ranker.second_sentence_margin}
+
+
 def run_config(index, settings, gold_path: Path) -> dict:
     manifest = getattr(index, "manifest", {}) or {}
     return {
@@ -133,6 +145,7 @@ def run_config(index, settings, gold_path: Path) -> dict:
         "index": {k: manifest.get(k) for k in ("built_at", "counts", "dense_index",
                                                "decompound")},
         "settings": settings_snapshot(settings),
+        "ranker": ranker_snapshot(settings),
         "retrieval_k": K,
         "modes": list(MODES),
     }

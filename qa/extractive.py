@@ -22,12 +22,7 @@ class ExtractiveAnswerer:
     def __init__(self, index, settings, ranker: Ranker | None = None):
         self.index = index
         self.s = settings
-        self.ranker = ranker or Ranker.load(settings.ranker_path)
-        self.threshold = (self.ranker.abstain_threshold if settings.abstain_threshold is None
-                          else settings.abstain_threshold)
-        self.margin = (self.ranker.second_sentence_margin
-                       if settings.second_sentence_margin is None
-                       else settings.second_sentence_margin)
+        self.ranker = (ranker or Ranker.load(settings.ranker_path)).overridden(settings)
 
     def run(self, question: str, hits: list[Hit]) -> Answer:
         qtype = question_type(question)
@@ -38,7 +33,7 @@ class ExtractiveAnswerer:
         if not pool.items:
             return answer
         answer.confidence = self.ranker.answerable(pool)
-        if answer.confidence < self.threshold:
+        if answer.confidence < self.ranker.abstain_threshold:
             return answer
         citations = []
         for cand in self._choose(pool.items, qtype):
@@ -63,7 +58,7 @@ class ExtractiveAnswerer:
         for cand in candidates[1 : self.s.answer_max_sentences * 4]:
             if len(chosen) >= self.s.answer_max_sentences:
                 break
-            if best.score - cand.score > self.margin:
+            if best.score - cand.score > self.ranker.second_sentence_margin:
                 break
             if any(_overlaps(cand, c) for c in chosen):
                 continue

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,12 @@ class Ranker:
                 "Maak het opnieuw met: python -m eval.calibrate --write"
             )
         return ranker
+
+    def overridden(self, settings) -> Ranker:
+        """This ranker with the threshold and margin that settings set explicitly."""
+        return replace(self, **{name: getattr(settings, name)
+                                for name in ("abstain_threshold", "second_sentence_margin")
+                                if getattr(settings, name) is not None})
 
     def score(self, pool: Candidates) -> None:
         """Scores and sorts ``pool.items`` best first."""

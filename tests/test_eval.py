@@ -267,6 +267,10 @@ def test_run_file_contents(real_run):
     assert set(cfg["chunking"]) >= {"chunk_target_words", "chunk_max_words"}
     assert "abstain_threshold" in cfg["settings"] and "eval_tolerance" in cfg["settings"]
     assert "admin_token" not in cfg["settings"]
+    from qa.ranker import DEFAULT_PATH, Ranker
+
+    assert cfg["ranker"]["sha256"] == sha256_of(DEFAULT_PATH)
+    assert cfg["ranker"]["abstain_threshold"] == Ranker.load().abstain_threshold
     assert "git_commit" in cfg and cfg["timestamp"]
     assert cfg["gold"]["sha256"] == sha256_of(DEFAULT_GOLD)
     assert len(run["questions"]) == sum(1 for line in DEFAULT_GOLD.open() if line.strip())
