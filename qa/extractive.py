@@ -9,6 +9,8 @@ the original lines before it can be shown.
 
 from __future__ import annotations
 
+import logging
+
 from index import Hit
 from ingest import quote_in_lines
 from ingest.types import Sentence
@@ -17,12 +19,21 @@ from qa.features import Candidate, build_candidates
 from qa.ranker import Ranker
 from qa.types import NOT_FOUND, Answer, Citation
 
+log = logging.getLogger(__name__)
+
 
 class ExtractiveAnswerer:
     def __init__(self, index, settings, ranker: Ranker | None = None):
         self.index = index
         self.s = settings
         self.ranker = (ranker or Ranker.load(settings.ranker_path)).overridden(settings)
+        indexed_with = (getattr(index, "manifest", None) or {}).get("embedder", {}).get("name")
+        if self.ranker.embedder and indexed_with and indexed_with != self.ranker.embedder:
+            # Cosine levels differ per model, so the weights and threshold no longer fit;
+            # answers still come, but "niet gevonden" is miscalibrated until a refit.
+            log.warning("Het rangschikmodel is gefit op %s, de index gebruikt %s. Fit het "
+                        "opnieuw: python -m eval.calibrate --index INDEX --write",
+                        self.ranker.embedder, indexed_with)
 
     def run(self, question: str, hits: list[Hit]) -> Answer:
         qtype = question_type(question)

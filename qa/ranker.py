@@ -37,6 +37,7 @@ class Ranker:
     question_bias: float
     abstain_threshold: float
     second_sentence_margin: float
+    embedder: str | None = None  # the model whose cosines the weights were fitted on
 
     @classmethod
     def load(cls, path: Path | None = None) -> Ranker:
@@ -49,6 +50,7 @@ class Ranker:
                 question_bias=float(data["question"]["bias"]),
                 abstain_threshold=float(data["question"]["abstain_threshold"]),
                 second_sentence_margin=float(data["sentence"]["second_sentence_margin"]),
+                embedder=data.get("embedder"),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RankerProblem(

@@ -130,3 +130,15 @@ def test_new_value_wants_a_value_the_question_does_not_state(qtype, question, se
     from qa.cues import new_value
 
     assert new_value(qtype, sentence, question) == expected
+
+
+def test_ranker_fitted_on_another_embedder_warns_in_dutch(settings, demo_index, caplog):
+    from qa.extractive import ExtractiveAnswerer
+
+    own = Ranker.load()
+    assert own.embedder == demo_index.manifest["embedder"]["name"]
+    with caplog.at_level("WARNING", logger="qa.extractive"):
+        ExtractiveAnswerer(demo_index, settings, ranker=own)
+        assert not caplog.records
+        ExtractiveAnswerer(demo_index, settings, ranker=replace(own, embedder="ander-model"))
+    assert any("Fit het opnieuw" in r.getMessage() for r in caplog.records)
