@@ -29,7 +29,15 @@ from scipy.optimize import minimize
 
 from eval.gold import DEFAULT_GOLD, GoldItem, load_gold
 from eval.metrics import contains_answer
-from qa.features import QUESTION_FEATURES, SENTENCE_FEATURES, Candidates, matrix, question_features
+from qa.extractive import with_runner_ups
+from qa.features import (
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    Candidate,
+    Candidates,
+    matrix,
+    question_features,
+)
 from qa.ranker import DEFAULT_PATH
 
 L2_GRID = (3.0, 10.0, 30.0)
@@ -58,9 +66,7 @@ def collect(index, settings, gold: list[GoldItem]) -> list[Row]:
                                 settings.answer_hits)
         right = np.array([item.answerable and contains_answer(c.sentence.text, item.must_contain)
                           for c in pool.items], bool)
-        cited = np.array([item.answerable and c.chunk.source == item.source and any(
-            c.sentence.line_start <= e <= c.sentence.line_end for e in item.evidence_lines)
-            for c in pool.items], bool)
+        cited = np.array([_cites(item, c) for c in pool.items], bool)
         rows.append(Row(item, pool, matrix(pool.items), right, cited))
     return rows
 
@@ -104,30 +110,28 @@ def fit_question(q: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, f
     return wb[:-1] / sd, float(wb[-1] - (mu / sd) @ wb[:-1])
 
 
-def chosen(row: Row, scores: np.ndarray, margin: float, max_chars: int) -> list[int]:
-    """The answerer's choice (qa/extractive.py), without growing lists."""
-    order = np.argsort(-scores)
-    best = order[0]
-    picks = [best]
-    for i in order[1:8]:
-        if scores[best] - scores[i] > margin:
-            break
-        text = row.pool.items[i].sentence.text
-        if text != row.pool.items[best].sentence.text and (
-                len(text) + len(row.pool.items[best].sentence.text) + 12 <= max_chars):
-            picks.append(i)
-            break
-    return picks
+def _cites(item: GoldItem, cand: Candidate) -> bool:
+    """The candidate's span holds a gold evidence line."""
+    return item.answerable and cand.chunk.source == item.source and any(
+        cand.sentence.line_start <= e <= cand.sentence.line_end for e in item.evidence_lines)
+
+
+def chosen(row: Row, scores: np.ndarray, margin: float, settings) -> list[Candidate]:
+    """The answerer's choice (qa/extractive.py) under these scores, without growing lists."""
+    for cand, s in zip(row.pool.items, scores, strict=True):
+        cand.score = float(s)
+    ranked = sorted(row.pool.items, key=lambda c: -c.score)
+    return with_runner_ups(ranked[0], ranked[1:], margin, settings.answer_max_sentences,
+                           settings.answer_max_chars)
 
 
 def accuracy(rows: list[Row], scores: dict[str, np.ndarray], margin: float,
-             max_chars: int) -> tuple[float, float]:
+             settings) -> tuple[float, float]:
     right = cited = 0
     for r in rows:
-        picks = chosen(r, scores[r.item.id], margin, max_chars)
-        right += contains_answer(" ".join(r.pool.items[i].sentence.text for i in picks),
-                                 r.item.must_contain)
-        cited += bool(r.cited[picks].any())
+        picks = chosen(r, scores[r.item.id], margin, settings)
+        right += contains_answer(" ".join(c.sentence.text for c in picks), r.item.must_contain)
+        cited += any(_cites(r.item, c) for c in picks)
     return right / len(rows), cited / len(rows)
 
 
@@ -196,14 +200,13 @@ def main() -> None:
     index = Index.load(settings.index_dir, settings)
     rows = [r for r in collect(index, settings, load_gold(args.gold)) if r.pool.items]
     answerable = [r for r in rows if r.item.answerable]
-    chars = settings.answer_max_chars
 
     print("sentence model, leave-one-document-out (answer, citation):")
     grid = []
     for l2 in L2_GRID:
         scores = held_out_sentence_scores(answerable, l2)
         for margin in MARGIN_GRID:
-            a, c = accuracy(answerable, scores, margin, chars)
+            a, c = accuracy(answerable, scores, margin, settings)
             print(f"  l2={l2:<4} margin={margin:<4} {a:.3f} {c:.3f}")
             grid.append((a + c, l2, margin, a, c, scores))
     # A second sentence always adds a chance of holding the fact, so the widest margin

@@ -64,20 +64,8 @@ class ExtractiveAnswerer:
         opens_list = best.sentence.text.rstrip().endswith(":")
         if qtype == "list" or opens_list:
             best = self._grow(best, forward_only=opens_list)
-        chosen = [best]
-        budget = self.s.answer_max_chars - len(best.sentence.text)
-        for cand in candidates[1 : self.s.answer_max_sentences * 4]:
-            if len(chosen) >= self.s.answer_max_sentences:
-                break
-            if best.score - cand.score > self.ranker.second_sentence_margin:
-                break
-            if any(_overlaps(cand, c) for c in chosen):
-                continue
-            if len(cand.sentence.text) + 6 <= budget:
-                chosen.append(cand)
-                budget -= len(cand.sentence.text) + 6
-        chosen.sort(key=lambda c: (c.chunk.source, c.sentence.line_start, c.sentence.start))
-        return chosen
+        return with_runner_ups(best, candidates[1:], self.ranker.second_sentence_margin,
+                               self.s.answer_max_sentences, self.s.answer_max_chars)
 
     def _grow(self, cand: Candidate, forward_only: bool) -> Candidate:
         """Extend a sentence with its neighbours in the chunk: enumerations are split into
@@ -133,6 +121,27 @@ class ExtractiveAnswerer:
             quote_start=sent.start,
             quote_end=end,
         )
+
+
+def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
+                    max_sentences: int, max_chars: int) -> list[Candidate]:
+    """``best`` plus the runners-up (``rest``, best first) that score within ``margin`` of
+    it and fit in the answer, in reading order. eval/calibrate.py chooses the margin with
+    this same rule."""
+    chosen = [best]
+    budget = max_chars - len(best.sentence.text)
+    for cand in rest[: max_sentences * 4 - 1]:
+        if len(chosen) >= max_sentences:
+            break
+        if best.score - cand.score > margin:
+            break
+        if any(_overlaps(cand, c) for c in chosen):
+            continue
+        if len(cand.sentence.text) + 6 <= budget:
+            chosen.append(cand)
+            budget -= len(cand.sentence.text) + 6
+    chosen.sort(key=lambda c: (c.chunk.source, c.sentence.line_start, c.sentence.start))
+    return chosen
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

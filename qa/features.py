@@ -1,7 +1,7 @@
 """Features of candidate answer sentences and of the question as a whole.
 
 Each is a cheap, generic signal, never a word list for one document: how close the
-sentence is to the question (its late-chunked vector, its share of the question's
+sentence is to the question (its late-chunked and its plain vector, its share of the question's
 IDF-weighted terms, the same share in its neighbours, heading and chunk), how it compares
 with the best candidate for the same question, whether it has the surface form the
 question type asks for (qa/cues.py), and where its chunk came from in retrieval. The
@@ -82,7 +82,7 @@ def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: 
                 "dense": float(dense[i]),
                 "plain": float(plain[i]),
                 "lex": lex[i],
-                "rare": _share(rare, sentence_terms[i], rare_total),
+                "rare": _share(rare, terms, rare_total),
                 "prev_lex": lex[i - 1] if i > 0 else 0.0,
                 "next_lex": lex[i + 1] if i + 1 < len(lex) else 0.0,
                 # How much of the sentence is the question's own words: a restatement
@@ -99,7 +99,7 @@ def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: 
                 "first": float(i == 0),
                 "log_words": math.log(1 + n_words),
                 "short": float(n_words < 4),
-                "opens_list": float(sentence.text.rstrip().endswith(":")),
+                "opens_list": float(text.endswith(":")),
                 "digits": float(any(ch.isdigit() for ch in sentence.text)),
             }
             features["new_value"] = new_value(qtype, sentence.text, question)
