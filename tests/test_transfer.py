@@ -1,0 +1,48 @@
+"""The ranker fitted on the five demo documents must still answer, and still refuse, on a
+collection of one document (eval/transfer.py measures this over the whole gold set)."""
+
+from __future__ import annotations
+
+import math
+
+from eval.gold import load_gold
+from eval.transfer import off_corpus, summary
+from tests.conftest import DEMO, SPORTAAL_QUESTION
+
+EFO_SOURCE = "000_4905b858c5d87b03.txt"
+
+
+def test_off_corpus_turns_a_question_into_one_that_must_be_refused():
+    item = next(g for g in load_gold() if g.answerable and g.source == EFO_SOURCE)
+    moved = off_corpus(item)
+    assert not moved.answerable
+    assert (moved.id, moved.question) == (item.id, item.question)
+    assert moved.source is None and moved.evidence_lines == () and moved.must_contain == ()
+
+
+def test_summary_counts_each_group_apart():
+    own = [{"correct": True, "cited_ok": False, "found": True},
+           {"correct": False, "cited_ok": False, "found": False}]
+    refused = [{"found": False}, {"found": True}, {"found": False}, {"found": False}]
+    row = summary(own, refused, [])
+    assert (row["n"], row["answer"], row["citation"], row["false_abstention"]) == (2, .5, 0, .5)
+    assert row["abstention"] == 0.75
+    assert math.isnan(row["off_corpus_abstention"])
+
+
+def test_one_document_index_answers_its_own_question_and_refuses_another(
+        settings, embedder, tmp_path):
+    from index import Index, build_index
+    from qa import QA
+
+    local = settings.model_copy(update={"index_dir": tmp_path / "index"})
+    build_index(DEMO / EFO_SOURCE, local.index_dir, local, embedder=embedder)
+    qa = QA(Index.load(local.index_dir, local, embedder=embedder), local)
+
+    own = qa.answer("hoeveel woningen met de voorfinanciering van efo?")
+    assert own.found and "600" in own.text
+    assert all(c.source == EFO_SOURCE for c in own.citations)
+
+    other = qa.answer(SPORTAAL_QUESTION)  # Sportaal is only in another document
+    assert not other.found
+    assert other.passages
