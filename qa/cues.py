@@ -56,7 +56,9 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
         r"financiering|investering|middelen|miljoen|mln)\b|\bwat kost\b|\bhoe duur\b|"
         r"\bhoe groot is het (?:budget|bedrag)\b|\bwelk bedrag\b|€"
     )),
-    ("number", re.compile(r"\bhoeveel\b|\bhoe veel\b|\baantal\b|\bhoe groot\b|\bpercentage\b")),
+    ("number", re.compile(
+        r"\bhoeveel\b|\bhoe veel\b|\baantal\b|\bpercentage\b|\bhoe (?:groot|vaak|hoog|oud|ver)\b"
+    )),
     ("who", re.compile(
         r"^(?:\W*)wie\b|\bdoor wie\b|\bmet wie\b|\bvan wie\b|\bwelke (?:partij|partijen|"
         r"organisatie|organisaties|gemeente|gemeenten|minister|ministers|wethouder)\b"
@@ -82,6 +84,16 @@ def question_type(question: str) -> str:
         if pattern.search(q):
             return name
     return "what"
+
+
+# "hoe vaak", "hoe groot", "hoe heet": the word after "hoe" says what form the answer
+# takes, not what it is about, and answers rarely repeat it.
+_QUESTION_FORM = re.compile(r"\bhoe\s+[^\W\d_]+", re.IGNORECASE)
+
+
+def subject(question: str) -> str:
+    """The question without its question-form words, for matching against sentences."""
+    return _QUESTION_FORM.sub("hoe", question)
 
 
 # The forms whose value can be checked against the question: a year, amount, count or

@@ -17,7 +17,7 @@ import numpy as np
 
 from index import Hit
 from ingest.types import Chunk, Sentence
-from qa.cues import CUE_TYPES, cue_score, new_value
+from qa.cues import CUE_TYPES, cue_score, new_value, subject
 
 SENTENCE_FEATURES = (
     "dense", "dense_gap", "plain", "plain_gap", "lex", "lex_gap", "rare", "prev_lex", "next_lex",
@@ -56,7 +56,7 @@ def _share(weights: dict[str, float], terms: frozenset[str], total: float) -> fl
 
 def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: int) -> Candidates:
     """Sentence features for the sentences of the first ``n_hits`` hits."""
-    weights = index.term_weights(question)
+    weights = index.term_weights(subject(question))
     total = sum(weights.values()) or 1.0
     # The two rarest question terms: the ones that name what the question is about.
     rare = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:2])

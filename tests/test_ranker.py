@@ -132,6 +132,26 @@ def test_new_value_wants_a_value_the_question_does_not_state(qtype, question, se
     assert new_value(qtype, sentence, question) == expected
 
 
+@pytest.mark.parametrize(("question", "qtype"), [
+    ("hoe vaak wordt het restafval opgehaald?", "number"),
+    ("hoe hoog is de huur?", "number"),
+    ("hoe heet het programma?", "what"),
+    ("hoe lang loopt de regeling?", "date"),
+])
+def test_question_type_reads_hoe_plus_adverb(question, qtype):
+    from qa.cues import question_type
+
+    assert question_type(question) == qtype
+
+
+def test_subject_drops_the_form_word_after_hoe_only(demo_index):
+    from qa.cues import subject
+
+    terms = set(demo_index.term_weights(subject("Hoe vaak wordt het restafval opgehaald?")))
+    assert "vaak" not in terms and "restafval" in terms
+    assert "vaak" in demo_index.term_weights(subject("is het restafval vaak vol?"))
+
+
 def test_ranker_fitted_on_another_embedder_warns_in_dutch(settings, demo_index, caplog):
     from qa.extractive import ExtractiveAnswerer
 
