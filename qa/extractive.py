@@ -126,8 +126,9 @@ class ExtractiveAnswerer:
 def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
                     max_sentences: int, max_chars: int) -> list[Candidate]:
     """``best`` plus the runners-up (``rest``, best first) that score within ``margin`` of
-    it and fit in the answer, in reading order. eval/calibrate.py chooses the margin with
-    this same rule."""
+    it and fit in the answer, best first: staff read the first sentence as the answer, and
+    reading order put a weaker neighbour before it. eval/calibrate.py chooses the margin
+    with this same rule."""
     chosen = [best]
     budget = max_chars - len(best.sentence.text)
     for cand in rest[: max_sentences * 4 - 1]:
@@ -140,7 +141,6 @@ def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
         if len(cand.sentence.text) + 6 <= budget:
             chosen.append(cand)
             budget -= len(cand.sentence.text) + 6
-    chosen.sort(key=lambda c: (c.chunk.source, c.sentence.line_start, c.sentence.start))
     return chosen
 
 

@@ -162,3 +162,17 @@ def test_ranker_fitted_on_another_embedder_warns_in_dutch(settings, demo_index, 
         assert not caplog.records
         ExtractiveAnswerer(demo_index, settings, ranker=replace(own, embedder="ander-model"))
     assert any("Fit het opnieuw" in r.getMessage() for r in caplog.records)
+
+
+def test_answer_leads_with_the_best_sentence_not_the_earlier_one():
+    from ingest.types import Chunk, Sentence
+    from qa.extractive import with_runner_ups
+
+    text = "Een nieuwe opdracht start in 2027. De opdracht loopt eind 2026 af."
+    first, second = Sentence(text[:34], 0, 34, 1, 1), Sentence(text[35:], 35, len(text), 2, 2)
+    chunk = Chunk("c", "a.txt", "a", (), text, 1, 2, sentences=(first, second))
+    best = Candidate(0, chunk, second, {}, score=5.0)
+    runner_up = Candidate(0, chunk, first, {}, score=4.5)
+    far_behind = Candidate(0, chunk, first, {}, score=1.0)
+    assert with_runner_ups(best, [runner_up], 1.0, 2, 400) == [best, runner_up]
+    assert with_runner_ups(best, [far_behind], 1.0, 2, 400) == [best]
