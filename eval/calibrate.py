@@ -40,7 +40,7 @@ from qa.features import (
 )
 from qa.ranker import DEFAULT_PATH
 
-L2_GRID = (3.0, 10.0, 30.0)
+L2_GRID = (3.0, 10.0, 30.0, 100.0, 300.0)
 MARGIN_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 Q_L2_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 SHORTER_WINS = 0.01
@@ -135,13 +135,16 @@ def accuracy(rows: list[Row], scores: dict[str, np.ndarray], margin: float,
     return right / len(rows), cited / len(rows)
 
 
-def held_out_sentence_scores(rows: list[Row], l2: float) -> dict[str, np.ndarray]:
-    """Each answerable question scored by a model that never saw its document."""
-    scores = {}
+def held_out_sentence_models(rows: list[Row], l2: float) -> tuple[dict[str, np.ndarray],
+                                                                  np.ndarray]:
+    """Each answerable question scored by a model that never saw its document, and the
+    mean of those per-document models as the model to ship."""
+    scores, models = {}, []
     for source in sorted({r.item.source for r in rows}):
         w = fit_sentences([r for r in rows if r.item.source != source], l2)
+        models.append(w)
         scores.update({r.item.id: r.x @ w for r in rows if r.item.source == source})
-    return scores
+    return scores, np.mean(models, axis=0)
 
 
 def question_matrix(rows: list[Row], scores: dict[str, np.ndarray]) -> np.ndarray:
@@ -204,19 +207,22 @@ def main() -> None:
     print("sentence model, leave-one-document-out (answer, citation):")
     grid = []
     for l2 in L2_GRID:
-        scores = held_out_sentence_scores(answerable, l2)
+        scores, w_mean = held_out_sentence_models(answerable, l2)
         for margin in MARGIN_GRID:
             a, c = accuracy(answerable, scores, margin, settings)
-            print(f"  l2={l2:<4} margin={margin:<4} {a:.3f} {c:.3f}")
-            grid.append((a + c, l2, margin, a, c, scores))
+            print(f"  l2={l2:<5} margin={margin:<4} {a:.3f} {c:.3f}")
+            grid.append((a + c, l2, margin, a, c, scores, w_mean))
     # A second sentence always adds a chance of holding the fact, so the widest margin
     # scores best; take the narrowest one within SHORTER_WINS of the best, for shorter
     # answers when the gain is noise.
     top = max(g[0] for g in grid)
-    _, l2, margin, a_cv, c_cv, scores = min(
+    _, l2, margin, a_cv, c_cv, scores, w_sent = min(
         (g for g in grid if g[0] >= top - SHORTER_WINS), key=lambda g: (g[2], -g[0]))
     print(f"chosen: l2={l2} margin={margin} -> held-out answer {a_cv:.3f} citation {c_cv:.3f}")
-    w_sent = fit_sentences(answerable, l2)
+    # As for the question model below: ship the mean of the per-document models, whose
+    # scores the question model and its threshold are fitted on. A refit on all questions
+    # spreads its scores differently, and at L2 100 that broke the threshold (12 % of
+    # answerable questions refused where 8 % was promised).
 
     unanswerable = [r for r in rows if not r.item.answerable]
     scores.update({r.item.id: r.x @ w_sent for r in unanswerable})  # never trained on
