@@ -253,7 +253,8 @@ def chunk_document(doc: Document, settings: Settings) -> list[Chunk]:
                     pos += 1
                 text = blk.text[u.start : u.end]
                 ls, le = blk.line_at(u.start), blk.line_at(u.end - 1)
-                sentences.append(Sentence(text, pos, pos + len(text), ls, le, page(ls)))
+                sentences.append(Sentence(text, pos, pos + len(text), ls, le, page(ls),
+                                          heading=u.heading))
                 parts.append(text)
                 pos += len(text)
                 prev_block = u.block

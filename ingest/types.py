@@ -19,6 +19,7 @@ class Sentence:
     line_start: int  # 1-based, inclusive, in the original document lines
     line_end: int
     page: int | None = None
+    heading: bool = False  # a heading line inside the chunk text: it names, never answers
 
 
 @dataclass(frozen=True)

@@ -80,11 +80,12 @@ class ExtractiveAnswerer:
                     and sentences[b].end - sentences[a].start <= limit)
 
         grown = True
-        while grown:
+        while grown:  # a heading ends the list: it belongs to the next or previous section
             grown = False
-            if j + 1 < len(sentences) and fits(i, j + 1):
+            if j + 1 < len(sentences) and not sentences[j + 1].heading and fits(i, j + 1):
                 j, grown = j + 1, True
-            if not forward_only and i > 0 and fits(i - 1, j):
+            if (not forward_only and i > 0 and not sentences[i - 1].heading
+                    and fits(i - 1, j)):
                 i, grown = i - 1, True
         if i == j:
             return cand

@@ -350,3 +350,22 @@ def test_docx_content_controls_are_read(tmp_path):
     doc = load_document(path, tmp_path, SETTINGS)
     assert isinstance(doc, Document)
     assert doc.lines == ("Besluit", "Het college besluit tot aanleg van 12 laadpalen in Delden.")
+
+
+def test_heading_lines_are_marked_in_the_chunk_and_survive_the_store():
+    from index.codec import chunk_from_record, chunk_to_record
+
+    doc = document_from_text(
+        "# Kwijtschelding\n\n## Doel\n\nDe regeling helpt huishoudens met een laag inkomen.\n\n"
+        "## Belastingen\n\nHet gaat om de afvalstoffenheffing en de rioolheffing.\n",
+        source="beleid.md", kind="md")
+    sentences = [s for c in chunk_document(doc, SETTINGS) for s in c.sentences]
+    marked = {s.text: s.heading for s in sentences}
+    assert marked["Doel"] and marked["Belastingen"]
+    assert not marked["De regeling helpt huishoudens met een laag inkomen."]
+    chunk = chunk_document(doc, SETTINGS)[0]
+    assert chunk_from_record(chunk_to_record(chunk)).sentences == chunk.sentences
+    old = chunk_to_record(chunk)  # an index written before the flag existed
+    for s in old["sentences"]:
+        del s["heading"]
+    assert not any(s.heading for s in chunk_from_record(old).sentences)

@@ -176,3 +176,21 @@ def test_answer_leads_with_the_best_sentence_not_the_earlier_one():
     far_behind = Candidate(0, chunk, first, {}, score=1.0)
     assert with_runner_ups(best, [runner_up], 1.0, 2, 400) == [best, runner_up]
     assert with_runner_ups(best, [far_behind], 1.0, 2, 400) == [best]
+
+
+def test_list_answer_does_not_grow_into_a_heading(settings):
+    from ingest.types import Chunk, Sentence
+    from qa.extractive import ExtractiveAnswerer
+
+    parts = [("Doel", True), ("De regeling kent drie onderdelen:", False),
+             ("afvalstoffenheffing", False), ("rioolheffing", False), ("Aanvragen", True)]
+    text = "\n".join(p for p, _ in parts)
+    sentences, pos = [], 0
+    for n, (p, heading) in enumerate(parts, 1):
+        sentences.append(Sentence(p, pos, pos + len(p), n, n, heading=heading))
+        pos += len(p) + 1
+    chunk = Chunk("c", "a.md", "a", (), text, 1, len(parts), sentences=tuple(sentences))
+    answerer = ExtractiveAnswerer(None, settings, Ranker.load())
+    grown = answerer._grow(Candidate(0, chunk, sentences[2], {}), forward_only=False)
+    assert grown.sentence.text.split("\n") == [p for p, _ in parts[1:4]]
+    assert (grown.sentence.line_start, grown.sentence.line_end) == (2, 4)
