@@ -13,7 +13,7 @@ import logging
 
 from index import Hit
 from ingest import quote_in_lines
-from ingest.types import Sentence
+from ingest.types import Chunk, Sentence
 from qa.cues import question_type
 from qa.features import Candidate, build_candidates
 from qa.ranker import Ranker
@@ -113,7 +113,7 @@ class ExtractiveAnswerer:
         return Citation(
             n=n,
             source=chunk.source,
-            section=chunk.section_path,
+            section=_section_of(chunk, sent),
             line_start=sent.line_start,
             line_end=sent.line_end,
             page=sent.page,
@@ -143,6 +143,17 @@ def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
             chosen.append(cand)
             budget -= len(cand.sentence.text) + 6
     return chosen
+
+
+def _section_of(chunk: Chunk, sentence: Sentence) -> str:
+    """The chunk's section path, plus the last heading above the quote inside the chunk:
+    merged small sections share only their parent's path, but staff want the quote's own
+    heading ("2. Voor welke belastingen"), not the document title."""
+    heading = next((s.text for s in reversed(chunk.sentences)
+                    if s.heading and s.start < sentence.start), None)
+    if heading is None or heading in chunk.section:
+        return chunk.section_path
+    return " > ".join([*chunk.section, heading])
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

@@ -194,3 +194,20 @@ def test_list_answer_does_not_grow_into_a_heading(settings):
     grown = answerer._grow(Candidate(0, chunk, sentences[2], {}), forward_only=False)
     assert grown.sentence.text.split("\n") == [p for p, _ in parts[1:4]]
     assert (grown.sentence.line_start, grown.sentence.line_end) == (2, 4)
+
+
+def test_citation_names_the_heading_above_the_quote_in_a_merged_chunk():
+    from ingest import chunk_document, document_from_text
+    from qa.extractive import _section_of
+    from vraagbaak.settings import Settings
+
+    doc = document_from_text(
+        "# Kwijtschelding\n\n## Doel\n\nDe regeling helpt huishoudens met een laag inkomen.\n\n"
+        "## Belastingen\n\nHet gaat om de afvalstoffenheffing en de rioolheffing.\n",
+        source="beleid.md", kind="md")
+    [chunk] = chunk_document(doc, Settings())  # small sections merge into one chunk
+    assert chunk.section == ("Kwijtschelding",)
+    by_text = {s.text: s for s in chunk.sentences}
+    quote = by_text["Het gaat om de afvalstoffenheffing en de rioolheffing."]
+    assert _section_of(chunk, quote) == "Kwijtschelding > Belastingen"
+    assert _section_of(chunk, by_text["Kwijtschelding"]) == "Kwijtschelding"
