@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import tempfile
 from pathlib import Path
 
 from eval.gold import DEFAULT_CORPUS, DEFAULT_GOLD, UNANSWERABLE, GoldItem, load_gold
+from eval.metrics import aggregate
 from eval.run import evaluate_one
 
 
@@ -36,22 +36,20 @@ def ask_all(qa, index, items: list[GoldItem]) -> list[dict]:
 
 
 def summary(own: list[dict], gold_unanswerable: list[dict], other: list[dict]) -> dict:
-    def share(flags):
-        flags = list(flags)
-        return sum(flags) / len(flags) if flags else float("nan")
-
+    """One table row, with the eval's own metric rules (eval/metrics.py); None = no questions."""
+    mine, refused = aggregate(own), aggregate(gold_unanswerable)
     return {
         "n": len(own),
-        "answer": share(r["correct"] for r in own),
-        "citation": share(r["cited_ok"] for r in own),
-        "false_abstention": share(not r["found"] for r in own),
-        "abstention": share(not r["found"] for r in gold_unanswerable),
-        "off_corpus_abstention": share(not r["found"] for r in other),
+        "answer": mine["answer_accuracy"],
+        "citation": mine["citation_accuracy"],
+        "false_abstention": mine["false_abstention"],
+        "abstention": refused["abstention"],
+        "off_corpus_abstention": aggregate(other)["abstention"],
     }
 
 
 def _row(table, label: str, row: dict) -> None:
-    table.add_row(label, str(row["n"]), *("—" if math.isnan(row[k]) else f"{row[k]:.2f}" for k in (
+    table.add_row(label, str(row["n"]), *("—" if row[k] is None else f"{row[k]:.2f}" for k in (
         "answer", "citation", "false_abstention", "abstention", "off_corpus_abstention")))
 
 
@@ -84,7 +82,8 @@ def main() -> None:
     for col in ("document", "n", "antwoord", "bron", "onterecht n.g.", "n.g. (gold)",
                 "n.g. (ander doc.)"):
         table.add_column(col, justify="left" if col == "document" else "right")
-    pooled = {"alleen": ([], [], []), "samen": ([], full_unanswerable, [])}
+    pooled_alone: tuple[list, list, list] = ([], [], [])
+    pooled_together: list[dict] = []
     for source in sources:
         own = [g for g in gold if g.source == source]
         other = [off_corpus(g) for g in gold if g.answerable and g.source != source]
@@ -93,17 +92,16 @@ def main() -> None:
         build_index(args.corpus / source, local.index_dir, local)
         alone = Index.load(local.index_dir, local)
         qa = QA(alone, local)
-        runs = {"alleen": (ask_all(qa, alone, own), ask_all(qa, alone, unanswerable),
-                           ask_all(qa, alone, other)),
-                "samen": (ask_all(full_qa, full_index, own), full_unanswerable, [])}
-        for label, results in runs.items():
-            _row(table, f"{source} ({label})", summary(*results))
-            pooled[label][0].extend(results[0])
-            if label == "alleen":
-                pooled[label][1].extend(results[1])
-                pooled[label][2].extend(results[2])
-    for label, results in pooled.items():
-        _row(table, f"alle vragen ({label})", summary(*results))
+        alone_results = (ask_all(qa, alone, own), ask_all(qa, alone, unanswerable),
+                         ask_all(qa, alone, other))
+        together = ask_all(full_qa, full_index, own)
+        _row(table, f"{source} (alleen)", summary(*alone_results))
+        _row(table, f"{source} (samen)", summary(together, full_unanswerable, []))
+        for pool, results in zip(pooled_alone, alone_results, strict=True):
+            pool.extend(results)
+        pooled_together.extend(together)
+    _row(table, "alle vragen (alleen)", summary(*pooled_alone))
+    _row(table, "alle vragen (samen)", summary(pooled_together, full_unanswerable, []))
     Console(width=120).print(table)
     console.print(f"Indexen per document: {work}")
 

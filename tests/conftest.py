@@ -17,6 +17,11 @@ DEMO = ROOT / "data" / "demo"
 SPORTAAL_SOURCE = "001_911975feb7864931.txt"
 SPORTAAL_LINE = 1049
 SPORTAAL_QUESTION = "wanneer loopt de Sportaal-opdracht af?"
+# Two small sections that the chunker merges into one chunk under the title.
+MERGED_SECTIONS_MD = (
+    "# Kwijtschelding\n\n## Doel\n\nDe regeling helpt huishoudens met een laag inkomen.\n\n"
+    "## Belastingen\n\nHet gaat om de afvalstoffenheffing en de rioolheffing.\n"
+)
 
 
 @pytest.fixture(scope="session")

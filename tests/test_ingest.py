@@ -22,6 +22,7 @@ from ingest import (
     quote_in_lines,
 )
 from ingest.verify import traceability_problems
+from tests.conftest import MERGED_SECTIONS_MD
 from vraagbaak.settings import Settings
 
 DATA = Path(__file__).parent / "data" / "ingest"
@@ -355,15 +356,12 @@ def test_docx_content_controls_are_read(tmp_path):
 def test_heading_lines_are_marked_in_the_chunk_and_survive_the_store():
     from index.codec import chunk_from_record, chunk_to_record
 
-    doc = document_from_text(
-        "# Kwijtschelding\n\n## Doel\n\nDe regeling helpt huishoudens met een laag inkomen.\n\n"
-        "## Belastingen\n\nHet gaat om de afvalstoffenheffing en de rioolheffing.\n",
-        source="beleid.md", kind="md")
-    sentences = [s for c in chunk_document(doc, SETTINGS) for s in c.sentences]
-    marked = {s.text: s.heading for s in sentences}
+    doc = document_from_text(MERGED_SECTIONS_MD, source="beleid.md", kind="md")
+    chunks = chunk_document(doc, SETTINGS)
+    marked = {s.text: s.heading for c in chunks for s in c.sentences}
     assert marked["Doel"] and marked["Belastingen"]
     assert not marked["De regeling helpt huishoudens met een laag inkomen."]
-    chunk = chunk_document(doc, SETTINGS)[0]
+    chunk = chunks[0]
     assert chunk_from_record(chunk_to_record(chunk)).sentences == chunk.sentences
     old = chunk_to_record(chunk)  # an index written before the flag existed
     for s in old["sentences"]:

@@ -17,6 +17,7 @@ from qa.features import (
     question_features,
 )
 from qa.ranker import DEFAULT_PATH, Ranker, RankerProblem
+from tests.conftest import MERGED_SECTIONS_MD
 
 
 def test_shipped_ranker_matches_the_features_this_code_computes():
@@ -201,10 +202,7 @@ def test_citation_names_the_heading_above_the_quote_in_a_merged_chunk():
     from qa.extractive import _section_of
     from vraagbaak.settings import Settings
 
-    doc = document_from_text(
-        "# Kwijtschelding\n\n## Doel\n\nDe regeling helpt huishoudens met een laag inkomen.\n\n"
-        "## Belastingen\n\nHet gaat om de afvalstoffenheffing en de rioolheffing.\n",
-        source="beleid.md", kind="md")
+    doc = document_from_text(MERGED_SECTIONS_MD, source="beleid.md", kind="md")
     [chunk] = chunk_document(doc, Settings())  # small sections merge into one chunk
     assert chunk.section == ("Kwijtschelding",)
     by_text = {s.text: s for s in chunk.sentences}

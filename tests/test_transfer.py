@@ -3,8 +3,6 @@ collection of one document (eval/transfer.py measures this over the whole gold s
 
 from __future__ import annotations
 
-import math
-
 from eval.gold import load_gold
 from eval.transfer import off_corpus, summary
 from tests.conftest import DEMO, SPORTAAL_QUESTION
@@ -21,13 +19,13 @@ def test_off_corpus_turns_a_question_into_one_that_must_be_refused():
 
 
 def test_summary_counts_each_group_apart():
-    own = [{"correct": True, "cited_ok": False, "found": True},
-           {"correct": False, "cited_ok": False, "found": False}]
-    refused = [{"found": False}, {"found": True}, {"found": False}, {"found": False}]
+    own = [{"answerable": True, "correct": True, "cited_ok": False, "found": True},
+           {"answerable": True, "correct": False, "cited_ok": False, "found": False}]
+    refused = [{"answerable": False, "found": f} for f in (False, True, False, False)]
     row = summary(own, refused, [])
     assert (row["n"], row["answer"], row["citation"], row["false_abstention"]) == (2, .5, 0, .5)
     assert row["abstention"] == 0.75
-    assert math.isnan(row["off_corpus_abstention"])
+    assert row["off_corpus_abstention"] is None  # no such questions: no number
 
 
 def test_one_document_index_answers_its_own_question_and_refuses_another(
