@@ -123,7 +123,7 @@ def chosen(row: Row, scores: np.ndarray, margin: float, settings) -> list[Candid
         cand.score = float(s)
     ranked = sorted(row.pool.items, key=lambda c: -c.score)
     return with_runner_ups(ranked[0], ranked[1:], margin, settings.answer_max_sentences,
-                           settings.answer_max_chars)
+                           settings.answer_max_chars, settings.answer_repeat_min_words)
 
 
 def accuracy(rows: list[Row], scores: dict[str, np.ndarray], margin: float,

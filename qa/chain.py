@@ -13,7 +13,7 @@ import time
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel, RunnablePassthrough
 
 from index import HybridRetriever
-from qa.extractive import ExtractiveAnswerer
+from qa.extractive import ExtractiveAnswerer, repeats
 from qa.types import Answer, QuestionError
 
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
@@ -51,9 +51,17 @@ def build_chain(index, settings) -> Runnable:
 
 
 def format_answer(answer: Answer) -> Answer:
-    """The short answer text: each quote followed by its citation marker."""
+    """The short answer text: each quote followed by its citation marker. A quote held in
+    an earlier one (the same sentence at another place) adds only its marker."""
     if answer.found:
-        answer.text = " ".join(f"{c.quote} [{c.n}]" for c in answer.citations)
+        shown: list[tuple[str, str]] = []  # (quote, its text with markers)
+        for c in answer.citations:
+            j = next((i for i, (q, _) in enumerate(shown) if repeats(c.quote, q)), None)
+            if j is None:
+                shown.append((c.quote, f"{c.quote} [{c.n}]"))
+            else:
+                shown[j] = (shown[j][0], f"{shown[j][1]}[{c.n}]")
+        answer.text = " ".join(text for _, text in shown)
     return answer
 
 

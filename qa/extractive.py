@@ -65,7 +65,8 @@ class ExtractiveAnswerer:
         if qtype == "list" or opens_list:
             best = self._grow(best, forward_only=opens_list)
         return with_runner_ups(best, candidates[1:], self.ranker.second_sentence_margin,
-                               self.s.answer_max_sentences, self.s.answer_max_chars)
+                               self.s.answer_max_sentences, self.s.answer_max_chars,
+                               self.s.answer_repeat_min_words)
 
     def _grow(self, cand: Candidate, forward_only: bool) -> Candidate:
         """Extend a sentence with its neighbours in the chunk: enumerations are split into
@@ -125,21 +126,30 @@ class ExtractiveAnswerer:
 
 
 def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
-                    max_sentences: int, max_chars: int) -> list[Candidate]:
+                    max_sentences: int, max_chars: int,
+                    repeat_min_words: int = 4) -> list[Candidate]:
     """``best`` plus the runners-up (``rest``, best first) that score within ``margin`` of
     it and fit in the answer, best first: staff read the first sentence as the answer, and
-    reading order put a weaker neighbour before it. eval/calibrate.py chooses the margin
-    with this same rule."""
+    reading order put a weaker neighbour before it. A runner-up that repeats a chosen
+    sentence from another place adds a source, not a sentence, if it is a statement
+    (``repeat_min_words``) and not a stray word such as a table header.
+    eval/calibrate.py chooses the margin with this same rule."""
     chosen = [best]
-    budget = max_chars - len(best.sentence.text)
+    sentences, budget = 1, max_chars - len(best.sentence.text)
     for cand in rest[: max_sentences * 4 - 1]:
-        if len(chosen) >= max_sentences:
+        if sentences >= max_sentences:
             break
         if best.score - cand.score > margin:
             break
         if any(_overlaps(cand, c) for c in chosen):
             continue
+        if any(repeats(cand.sentence.text, c.sentence.text) for c in chosen):
+            if len(cand.sentence.text.split()) >= repeat_min_words and budget >= 4:
+                chosen.append(cand)  # the same words elsewhere: only a marker is added
+                budget -= 4
+            continue
         if len(cand.sentence.text) + 6 <= budget:
+            sentences += 1
             chosen.append(cand)
             budget -= len(cand.sentence.text) + 6
     return chosen
@@ -157,5 +167,19 @@ def _section_of(chunk: Chunk, sentence: Sentence) -> str:
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:
-    return (a.chunk.id == b.chunk.id and a.sentence.start < b.sentence.end
-            and b.sentence.start < a.sentence.end) or a.sentence.text == b.sentence.text
+    """Would runner-up ``a`` show nothing new at the same place as ``b``? Chunks overlap
+    and a grown list holds its items, so the same lines come back from another chunk or
+    inside a longer quote. The same words elsewhere are a second source and stay: the
+    formatter gives them a marker instead of repeating the text."""
+    if a.chunk.id == b.chunk.id:
+        return a.sentence.start < b.sentence.end and b.sentence.start < a.sentence.end
+    return (a.chunk.source == b.chunk.source
+            and a.sentence.line_start <= b.sentence.line_end
+            and b.sentence.line_start <= a.sentence.line_end
+            and repeats(a.sentence.text, b.sentence.text))
+
+
+def repeats(later: str, earlier: str) -> bool:
+    """``later`` says nothing that ``earlier`` does not, ignoring case and line breaks."""
+    x, y = (" ".join(t.lower().split()) for t in (later, earlier))
+    return x in y

@@ -179,6 +179,43 @@ def test_answer_leads_with_the_best_sentence_not_the_earlier_one():
     assert with_runner_ups(best, [far_behind], 1.0, 2, 400) == [best]
 
 
+def test_runner_up_that_repeats_the_best_quote_from_another_chunk_is_left_out():
+    from ingest.types import Chunk, Sentence
+    from qa.extractive import with_runner_ups
+
+    long = "In 2026 volgt het plan. Daarna beslist de raad."
+    short = "In 2026  volgt het\nplan."
+    other = "De raad beslist in 2027."
+    a = Chunk("a", "a.txt", "a", (), long, 1, 2, sentences=(Sentence(long, 0, len(long), 1, 2),))
+    b = Chunk("b", "a.txt", "a", (), short, 1, 2, sentences=(Sentence(short, 0, len(short), 1, 2),))
+    c = Chunk("c", "a.txt", "a", (), other, 9, 9, sentences=(Sentence(other, 0, len(other), 9, 9),))
+    best = Candidate(0, a, a.sentences[0], {}, score=5.0)
+    repeat = Candidate(1, b, b.sentences[0], {}, score=4.9)
+    new = Candidate(2, c, c.sentences[0], {}, score=4.8)
+    assert with_runner_ups(best, [repeat, new], 1.0, 2, 400) == [best, new]
+    assert with_runner_ups(repeat, [best], 1.0, 2, 400) == [repeat, best]  # says more
+    # The same words at another place are a second source: kept, shown as a marker only.
+    d = Chunk("d", "a.txt", "a", (), short, 40, 41,
+              sentences=(Sentence(short, 0, len(short), 40, 41),))
+    elsewhere = Candidate(3, d, d.sentences[0], {}, score=4.9)
+    assert with_runner_ups(best, [elsewhere], 1.0, 2, 400) == [best, elsewhere]
+    assert with_runner_ups(best, [elsewhere, new], 1.0, 2, 400, repeat_min_words=6) == [best, new]
+
+
+def test_repeated_quote_adds_only_its_marker():
+    from qa.chain import format_answer
+    from qa.types import Answer, Citation
+
+    def cite(n, quote, line):
+        return Citation(n, "a.txt", "", line, line, None, quote, quote, 0, len(quote))
+
+    answer = Answer("vraag?", True, "", citations=[
+        cite(1, "Het plan Einddatum: 2040", 3), cite(2, "het plan\neinddatum: 2040", 90),
+        cite(3, "Het plan Einddatum: 2040 met de raad.", 4)])
+    assert format_answer(answer).text == (
+        "Het plan Einddatum: 2040 [1][2] Het plan Einddatum: 2040 met de raad. [3]")
+
+
 def test_list_answer_does_not_grow_into_a_heading(settings):
     from ingest.types import Chunk, Sentence
     from qa.extractive import ExtractiveAnswerer

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     answer_hits: int = 5
     answer_max_sentences: int = 2
     answer_list_sentences: int = 4  # list items quoted together for list questions
+    # A sentence repeated at another place is cited as a second source (a marker only)
+    # when it has this many words; shorter repeats ("Totaalbedrag") are stray words.
+    answer_repeat_min_words: int = 4
     # The answer ranker and abstention model are learned data (qa/ranker.json, refitted
     # by `python -m eval.calibrate --write`, docs/calibration.md). None = the calibrated
     # value stored with the model; set a number to override it.
