@@ -14,7 +14,7 @@ import logging
 from index import Hit
 from ingest import quote_in_lines
 from ingest.types import Chunk, Sentence
-from qa.cues import question_type
+from qa.cues import REASON, question_type
 from qa.features import Candidate, build_candidates
 from qa.ranker import Ranker
 from qa.types import NOT_FOUND, Answer, Citation
@@ -58,12 +58,15 @@ class ExtractiveAnswerer:
         return answer
 
     def _choose(self, candidates: list[Candidate], qtype: str) -> list[Candidate]:
-        """The best sentence (grown into the list it opens, for list questions), plus the
-        runner-up when it is nearly as good and fits in the answer."""
+        """The best sentence (grown into the list it opens, for list questions; with the
+        sentence after it when a why-answer lacks a reason), plus the runner-up when it is
+        nearly as good and fits in the answer."""
         best = candidates[0]
         opens_list = best.sentence.text.rstrip().endswith(":")
         if qtype == "list" or opens_list:
             best = self._grow(best, forward_only=opens_list)
+        elif qtype == "why":
+            best = self._with_reason(best)
         return with_runner_ups(best, candidates[1:], self.ranker.second_sentence_margin,
                                self.s.answer_max_sentences, self.s.answer_max_chars,
                                self.s.answer_repeat_min_words)
@@ -88,18 +91,22 @@ class ExtractiveAnswerer:
             if (not forward_only and i > 0 and not sentences[i - 1].heading
                     and fits(i - 1, j)):
                 i, grown = i - 1, True
-        if i == j:
+        return _merged(cand, i, j)
+
+    def _with_reason(self, cand: Candidate) -> Candidate:
+        """For "waarom": a best sentence without a reason cue names the topic, and
+        documents give the reason in the sentence after it ("Waarom is dit nodig? Twente
+        wil ..."), so that sentence is quoted too, unless a heading or the length limit
+        stands between (measured in docs/calibration.md)."""
+        text = cand.sentence.text.rstrip()
+        if REASON.search(text) and not text.endswith("?"):
             return cand
-        first, last = sentences[i], sentences[j]
-        merged = Sentence(
-            text=cand.chunk.text[first.start : last.end],
-            start=first.start,
-            end=last.end,
-            line_start=first.line_start,
-            line_end=max(s.line_end for s in sentences[i : j + 1]),
-            page=first.page,
-        )
-        return Candidate(cand.hit_rank, cand.chunk, merged, cand.features, cand.score)
+        sentences = cand.chunk.sentences
+        i = sentences.index(cand.sentence)
+        if (i + 1 < len(sentences) and not sentences[i + 1].heading
+                and sentences[i + 1].end - sentences[i].start <= self.s.answer_max_chars - 6):
+            return _merged(cand, i, i + 1)
+        return cand
 
     def _cite(self, cand: Candidate, n: int) -> Citation | None:
         sent, chunk = cand.sentence, cand.chunk
@@ -183,3 +190,20 @@ def repeats(later: str, earlier: str) -> bool:
     """``later`` says nothing that ``earlier`` does not, ignoring case and line breaks."""
     x, y = (" ".join(t.lower().split()) for t in (later, earlier))
     return x in y
+
+
+def _merged(cand: Candidate, i: int, j: int) -> Candidate:
+    """``cand`` widened to sentences i..j of its chunk, as one quote with one line span."""
+    sentences = cand.chunk.sentences
+    if i == j:
+        return cand
+    first, last = sentences[i], sentences[j]
+    merged = Sentence(
+        text=cand.chunk.text[first.start : last.end],
+        start=first.start,
+        end=last.end,
+        line_start=first.line_start,
+        line_end=max(s.line_end for s in sentences[i : j + 1]),
+        page=first.page,
+    )
+    return Candidate(cand.hit_rank, cand.chunk, merged, cand.features, cand.score)

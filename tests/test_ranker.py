@@ -234,6 +234,31 @@ def test_list_answer_does_not_grow_into_a_heading(settings):
     assert (grown.sentence.line_start, grown.sentence.line_end) == (2, 4)
 
 
+@pytest.mark.parametrize("first, grows", [
+    ("Waarom is de schaalsprong nodig?", True),  # a question names the topic only
+    ("Het college kiest voor de schaalsprong.", True),
+    ("De schaalsprong is nodig omdat Twente krimpt.", False),  # the reason is already there
+])
+def test_why_answer_without_a_reason_quotes_the_next_sentence(settings, first, grows):
+    from ingest.types import Chunk, Sentence
+    from qa.extractive import ExtractiveAnswerer
+
+    parts = [(first, False), ("Twente wil de brede welvaart behouden.", False),
+             ("Aanpak", True)]
+    text = "\n".join(p for p, _ in parts)
+    sentences, pos = [], 0
+    for n, (p, heading) in enumerate(parts, 1):
+        sentences.append(Sentence(p, pos, pos + len(p), n, n, heading=heading))
+        pos += len(p) + 1
+    chunk = Chunk("c", "a.md", "a", (), text, 1, 3, sentences=tuple(sentences))
+    answerer = ExtractiveAnswerer(None, settings, Ranker.load())
+    quote = answerer._with_reason(Candidate(0, chunk, sentences[0], {})).sentence
+    assert (quote.line_start, quote.line_end) == ((1, 2) if grows else (1, 1))
+    # the sentence before a heading has nothing after it to borrow
+    last = answerer._with_reason(Candidate(0, chunk, sentences[1], {})).sentence
+    assert (last.line_start, last.line_end) == (2, 2)
+
+
 def test_citation_names_the_heading_above_the_quote_in_a_merged_chunk():
     from ingest import chunk_document, document_from_text
     from qa.extractive import _section_of
