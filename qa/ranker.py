@@ -8,7 +8,7 @@
   "niet gevonden".
 
 Both are refitted by ``python -m eval.calibrate --write`` and checked on held-out
-documents there; a linear model over a few dozen generic signals is what 241 gold
+documents there; a linear model over a few dozen generic signals is what 286 gold
 questions can support without learning the questions by heart.
 """
 
