@@ -59,13 +59,13 @@ class ExtractiveAnswerer:
 
     def _choose(self, candidates: list[Candidate], qtype: str) -> list[Candidate]:
         """The best sentence (grown into the list it opens, for list questions; with the
-        sentence after it when a why-answer lacks a reason), plus the runner-up when it is
-        nearly as good and fits in the answer."""
+        sentence after it when a why-answer lacks a reason or the sentence is a question),
+        plus the runner-up when it is nearly as good and fits in the answer."""
         best = candidates[0]
         opens_list = best.sentence.text.rstrip().endswith(":")
         if qtype == "list" or opens_list:
             best = self._grow(best, forward_only=opens_list)
-        elif qtype == "why":
+        elif qtype == "why" or _asks(best):
             best = self._with_reason(best)
         return with_runner_ups(best, candidates[1:], self.ranker.second_sentence_margin,
                                self.s.answer_max_sentences, self.s.answer_max_chars,
@@ -97,9 +97,9 @@ class ExtractiveAnswerer:
         """For "waarom": a best sentence without a reason cue names the topic, and
         documents give the reason in the sentence after it ("Waarom is dit nodig? Twente
         wil ..."), so that sentence is quoted too, unless a heading or the length limit
-        stands between (measured in docs/calibration.md)."""
-        text = cand.sentence.text.rstrip()
-        if REASON.search(text) and not text.endswith("?"):
+        stands between (measured in docs/calibration.md). A question the document asks
+        itself is answered in the next sentence whatever the question type."""
+        if REASON.search(cand.sentence.text) and not _asks(cand):
             return cand
         sentences = cand.chunk.sentences
         i = sentences.index(cand.sentence)
@@ -148,8 +148,8 @@ def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
             break
         if best.score - cand.score > margin:
             break
-        if any(_overlaps(cand, c) for c in chosen):
-            continue
+        if _asks(cand) or any(_overlaps(cand, c) for c in chosen):
+            continue  # a question in the document never answers one
         if any(repeats(cand.sentence.text, c.sentence.text) for c in chosen):
             if len(cand.sentence.text.split()) >= repeat_min_words and budget >= 4:
                 chosen.append(cand)  # the same words elsewhere: only a marker is added
@@ -184,6 +184,10 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
             and a.sentence.line_start <= b.sentence.line_end
             and b.sentence.line_start <= a.sentence.line_end
             and repeats(a.sentence.text, b.sentence.text))
+
+
+def _asks(cand: Candidate) -> bool:
+    return cand.sentence.text.rstrip().endswith("?")
 
 
 def repeats(later: str, earlier: str) -> bool:

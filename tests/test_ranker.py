@@ -259,6 +259,24 @@ def test_why_answer_without_a_reason_quotes_the_next_sentence(settings, first, g
     assert (last.line_start, last.line_end) == (2, 2)
 
 
+def test_a_question_in_the_document_is_answered_by_its_next_sentence_never_quoted_alone(
+        settings):
+    from ingest.types import Chunk, Sentence
+    from qa.extractive import ExtractiveAnswerer
+
+    text = "Wat omvat de schaalsprong?\nDe schaalsprong omvat 30.000 woningen."
+    first, second = Sentence(text[:26], 0, 26, 1, 1), Sentence(text[27:], 27, len(text), 2, 2)
+    chunk = Chunk("c", "a.md", "a", (), text, 1, 2, sentences=(first, second))
+    other = Chunk("d", "a.md", "a", (), "Waarom groeit Twente?", 9, 9,
+                  sentences=(Sentence("Waarom groeit Twente?", 0, 21, 9, 9),))
+    answerer = ExtractiveAnswerer(None, settings, Ranker.load())
+    best = Candidate(0, chunk, first, {}, score=5.0)
+    asked = Candidate(1, other, other.sentences[0], {}, score=4.9)
+    chosen = answerer._choose([best, asked], "what")
+    assert [(c.sentence.line_start, c.sentence.line_end) for c in chosen] == [(1, 2)]
+    assert chosen[0].sentence.text.endswith("30.000 woningen.")
+
+
 def test_citation_names_the_heading_above_the_quote_in_a_merged_chunk():
     from ingest import chunk_document, document_from_text
     from qa.extractive import _section_of
