@@ -49,6 +49,9 @@ class Analyzer:
     def __init__(self, vocabulary: Iterable[str] = (), decompound: bool = False):
         self.decompound = decompound
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= MIN_PART)
+        # "bouwkosten" splits into "bouw" + "kosten" when the corpus only has "bouwen":
+        # a part may also be the stem of a corpus word.
+        self.parts = self.vocabulary | {stem(w) for w in self.vocabulary}
 
     def terms(self, text: str) -> list[str]:
         out: list[str] = []
@@ -73,9 +76,9 @@ class Analyzer:
             return []
         for i in range(len(word) - MIN_PART, MIN_PART - 1, -1):
             head, tail = word[:i], word[i:]
-            if tail in self.vocabulary:
+            if tail in self.parts:
                 for h in (head, head[:-1] if head.endswith("s") else None):
-                    if h and len(h) >= MIN_PART and h in self.vocabulary:
+                    if h and len(h) >= MIN_PART and h in self.parts:
                         return [h, tail]
         return []
 

@@ -164,3 +164,16 @@ def test_search_batch_cli_prints_public_json(settings, demo_index, tmp_path):
                                 "score", "text"}
     assert any(h["source"] == SPORTAAL_SOURCE
                and h["line_start"] <= SPORTAAL_LINE <= h["line_end"] for h in rows[0]["hits"])
+
+
+def test_compound_splits_on_the_stem_of_a_corpus_word():
+    """"bouwkosten" must meet a question about "de bouw" and "wat kost": the corpus may
+    only have "bouwen" and "kosten", so a part may be the stem of a corpus word."""
+    from index.lexical import Lexical
+
+    texts = ["Wij bouwen een nieuw centrum.", "De kosten zijn hoog.",
+             "De bouwkosten zijn geraamd op 2,4 miljoen euro."]
+    lexical = Lexical.build(texts, decompound=True)
+    assert lexical.analyzer.split_compound("bouwkosten") == ["bouw", "kosten"]
+    assert lexical.analyzer.split_compound("bouwplaat") == []  # "plaat" is no corpus word
+    assert lexical.search("wat kost de bouw", 3)[0][0] == 2
