@@ -38,6 +38,8 @@ REASON = re.compile(
     r"met als doel|doel is|doel van|om\s+\w+(?:\s+\w+){0,6}\s+te)\b",
     re.IGNORECASE,
 )
+# "Het aantal daalt daardoor": the cause is in the sentence before, not in this one.
+BACKWARD_REASON = re.compile(r"\b(?:daardoor|daarom|hierdoor|hierom)\b", re.IGNORECASE)
 WHO = re.compile(
     r"\b(?:gemeente|gemeenten|provincie|minister|ministerie|rijk|stichting|wethouder|"
     r"college|raad|partijen|regio|board|bv|b\.v\.|coa|ggd|universiteit|saxion|bestuur)\b|"

@@ -14,7 +14,7 @@ import logging
 from index import Hit
 from ingest import quote_in_lines
 from ingest.types import Chunk, Sentence
-from qa.cues import REASON, question_type
+from qa.cues import BACKWARD_REASON, REASON, question_type
 from qa.features import Candidate, build_candidates
 from qa.ranker import Ranker
 from qa.types import NOT_FOUND, Answer, Citation
@@ -98,13 +98,22 @@ class ExtractiveAnswerer:
         documents give the reason in the sentence after it ("Waarom is dit nodig? Twente
         wil ..."), so that sentence is quoted too, unless a heading or the length limit
         stands between (measured in docs/calibration.md). A question the document asks
-        itself is answered in the next sentence whatever the question type."""
-        if REASON.search(cand.sentence.text) and not _asks(cand):
-            return cand
+        itself is answered in the next sentence whatever the question type. A sentence
+        that points back ("daalt daardoor") is quoted with the sentence before it."""
+        text = cand.sentence.text
         sentences = cand.chunk.sentences
         i = sentences.index(cand.sentence)
+        limit = self.s.answer_max_chars - 6
+        if (BACKWARD_REASON.search(text) and not _asks(cand)
+                and not REASON.search(BACKWARD_REASON.sub("", text))):
+            if (i > 0 and not sentences[i - 1].heading
+                    and sentences[i].end - sentences[i - 1].start <= limit):
+                return _merged(cand, i - 1, i)
+            return cand
+        if REASON.search(text) and not _asks(cand):
+            return cand
         if (i + 1 < len(sentences) and not sentences[i + 1].heading
-                and sentences[i + 1].end - sentences[i].start <= self.s.answer_max_chars - 6):
+                and sentences[i + 1].end - sentences[i].start <= limit):
             return _merged(cand, i, i + 1)
         return cand
 

@@ -259,6 +259,34 @@ def test_why_answer_without_a_reason_quotes_the_next_sentence(settings, first, g
     assert (last.line_start, last.line_end) == (2, 2)
 
 
+@pytest.mark.parametrize("second, with_previous", [
+    ("De huishoudens worden daardoor kleiner.", True),  # the cause is said just before
+    ("Hierom bouwen wij een nieuw centrum.", True),
+    ("Daarom is het gebouw te groot, omdat de zorg krimpt.", False),  # gives its own reason
+])
+def test_why_answer_that_points_back_quotes_the_sentence_before(settings, second,
+                                                                with_previous):
+    from ingest.types import Chunk, Sentence
+    from qa.extractive import ExtractiveAnswerer
+
+    parts = [("Aanleiding", True), ("Mensen wonen langer zelfstandig.", False), (second, False)]
+    text = "\n".join(p for p, _ in parts)
+    sentences, pos = [], 0
+    for n, (p, heading) in enumerate(parts, 1):
+        sentences.append(Sentence(p, pos, pos + len(p), n, n, heading=heading))
+        pos += len(p) + 1
+    chunk = Chunk("c", "a.md", "a", (), text, 1, 3, sentences=tuple(sentences))
+    answerer = ExtractiveAnswerer(None, settings, Ranker.load())
+    quote = answerer._with_reason(Candidate(0, chunk, sentences[2], {})).sentence
+    assert (quote.line_start, quote.line_end) == ((2, 3) if with_previous else (3, 3))
+    # a heading before it is not the cause
+    alone = Chunk("d", "a.md", "a", (), "Aanleiding\nDaardoor groeit de vraag.", 1, 2,
+                  sentences=(Sentence("Aanleiding", 0, 10, 1, 1, heading=True),
+                             Sentence("Daardoor groeit de vraag.", 11, 36, 2, 2)))
+    quote = answerer._with_reason(Candidate(0, alone, alone.sentences[1], {})).sentence
+    assert (quote.line_start, quote.line_end) == (2, 2)
+
+
 def test_a_question_in_the_document_is_answered_by_its_next_sentence_never_quoted_alone(
         settings):
     from ingest.types import Chunk, Sentence
