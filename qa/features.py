@@ -26,9 +26,11 @@ SENTENCE_FEATURES = (
     *(f"cue_{t}" for t in CUE_TYPES),
 )
 # Whether the question is answered at all, judged from its best candidates once ranked.
+# No word-overlap feature: users paraphrase, and on questions written by others the
+# overlap features made the model refuse answerable questions (docs/calibration.md).
 QUESTION_FEATURES = (
-    "best_vs_mean", "margin", "best_lex", "best_ctx", "max_dense", "max_plain",
-    "top_chunk_dense", "uncovered", "best_rare", "cue_plain", "best_new_value", "new_value_plain",
+    "best_vs_mean", "margin", "max_dense", "max_plain", "top_chunk_dense",
+    "cue_plain", "best_new_value", "new_value_plain",
 )
 
 
@@ -63,7 +65,6 @@ def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: 
     rare_total = sum(rare.values()) or 1.0
     qvec = index.embed_query(question)
     pool = Candidates(qtype)
-    seen_context: set[str] = set()
     for rank, hit in enumerate(hits[:n_hits]):
         chunk = hit.chunk
         if not chunk.sentences:
@@ -71,7 +72,6 @@ def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: 
         dense, plain = index.sentence_similarities(chunk, qvec)
         heading = index.terms(" ".join([chunk.title, *chunk.section]))
         context = index.terms(" ".join([chunk.title, *chunk.section, chunk.text]))
-        seen_context |= context
         sentence_terms = [index.terms(s.text) for s in chunk.sentences]
         lex = [_share(weights, t, total) for t in sentence_terms]
         for i, sentence in enumerate(chunk.sentences):
@@ -116,7 +116,6 @@ def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: 
         "max_dense": best["dense"],
         "max_plain": best["plain"],
         "top_chunk_dense": float(hits[0].dense_score or 0.0) if hits else 0.0,
-        "uncovered": sum(w for t, w in weights.items() if t not in seen_context) / total,
     }
     return pool
 
@@ -131,8 +130,6 @@ def question_features(pool: Candidates) -> dict[str, float]:
     # Differences only: the sentence model is a softmax, so its scores have no fixed zero.
     features["best_vs_mean"] = best.score - sum(c.score for c in items) / len(items)
     features["margin"] = best.score - items[1].score if len(items) > 1 else 0.0
-    for name in ("lex", "ctx", "rare"):
-        features[f"best_{name}"] = best.features[name]
     # The closest sentence that also has the form the answer needs (a number for
     # "hoeveel", a date for "wanneer"): the question is about X, but is X's number here?
     cue = f"cue_{pool.qtype}"

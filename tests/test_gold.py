@@ -102,3 +102,25 @@ def test_eval_loader_resolves_the_same_lines():
     for r in ANSWERABLE[:40]:
         assert list(items[r["id"]].evidence_lines) == evidence_lines(r)
     assert all(not i.evidence_lines for i in items.values() if not i.answerable)
+
+
+@pytest.mark.parametrize("folder", sorted((ROOT / "eval" / "sets").iterdir()),
+                         ids=lambda p: p.name)
+def test_independent_set_is_well_formed(folder):
+    """calibrate.py reads the abstention threshold off these sets: a drifted evidence line
+    would silently move it."""
+    from eval.gold import load_gold, read_records
+
+    records = read_records(folder / "gold.jsonl")
+    assert all(set(r) == FIELDS and r["type"] in TYPES for r in records)
+    assert len({r["id"] for r in records}) == len(records)
+    items = load_gold(folder / "gold.jsonl", folder / "docs")
+    answerable = [i for i in items if i.answerable]
+    assert len(answerable) >= 30 and len(items) - len(answerable) >= 10
+    for item in answerable:
+        assert (folder / "docs" / item.source).is_file(), item.id
+        assert len(item.evidence_lines) == 1, f"{item.id}: evidence not in one line"
+        assert item.must_contain and all(m == m.lower() for m in item.must_contain), item.id
+    for item in items:
+        if not item.answerable:
+            assert item.source is None and not item.must_contain, item.id

@@ -64,7 +64,7 @@ def test_question_features_ignore_a_shift_of_all_scores():
     for c, s in zip(items, sorted(rng.normal(size=6), reverse=True), strict=True):
         c.score = float(s)
     pool = Candidates("date", items, {"max_dense": 0.8, "max_plain": 0.7,
-                                       "top_chunk_dense": 0.6, "uncovered": 0.1})
+                                       "top_chunk_dense": 0.6})
     before = question_features(pool)
     for c in items:
         c.score += 7.5
