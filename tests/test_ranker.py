@@ -216,18 +216,25 @@ def test_repeated_quote_adds_only_its_marker():
         "Het plan Einddatum: 2040 [1][2] Het plan Einddatum: 2040 met de raad. [3]")
 
 
-def test_list_answer_does_not_grow_into_a_heading(settings):
+def _chunk_of(parts: list[tuple[str, bool]]):
+    """A chunk of one sentence per line; ``parts`` are (text, is_heading)."""
     from ingest.types import Chunk, Sentence
+
+    sentences, pos = [], 0
+    for n, (text, heading) in enumerate(parts, 1):
+        sentences.append(Sentence(text, pos, pos + len(text), n, n, heading=heading))
+        pos += len(text) + 1
+    return Chunk("c", "a.md", "a", (), "\n".join(t for t, _ in parts), 1, len(parts),
+                 sentences=tuple(sentences))
+
+
+def test_list_answer_does_not_grow_into_a_heading(settings):
     from qa.extractive import ExtractiveAnswerer
 
     parts = [("Doel", True), ("De regeling kent drie onderdelen:", False),
              ("afvalstoffenheffing", False), ("rioolheffing", False), ("Aanvragen", True)]
-    text = "\n".join(p for p, _ in parts)
-    sentences, pos = [], 0
-    for n, (p, heading) in enumerate(parts, 1):
-        sentences.append(Sentence(p, pos, pos + len(p), n, n, heading=heading))
-        pos += len(p) + 1
-    chunk = Chunk("c", "a.md", "a", (), text, 1, len(parts), sentences=tuple(sentences))
+    chunk = _chunk_of(parts)
+    sentences = chunk.sentences
     answerer = ExtractiveAnswerer(None, settings, Ranker.load())
     grown = answerer._grow(Candidate(0, chunk, sentences[2], {}), forward_only=False)
     assert grown.sentence.text.split("\n") == [p for p, _ in parts[1:4]]
@@ -240,17 +247,11 @@ def test_list_answer_does_not_grow_into_a_heading(settings):
     ("De schaalsprong is nodig omdat Twente krimpt.", False),  # the reason is already there
 ])
 def test_why_answer_without_a_reason_quotes_the_next_sentence(settings, first, grows):
-    from ingest.types import Chunk, Sentence
     from qa.extractive import ExtractiveAnswerer
 
-    parts = [(first, False), ("Twente wil de brede welvaart behouden.", False),
-             ("Aanpak", True)]
-    text = "\n".join(p for p, _ in parts)
-    sentences, pos = [], 0
-    for n, (p, heading) in enumerate(parts, 1):
-        sentences.append(Sentence(p, pos, pos + len(p), n, n, heading=heading))
-        pos += len(p) + 1
-    chunk = Chunk("c", "a.md", "a", (), text, 1, 3, sentences=tuple(sentences))
+    chunk = _chunk_of([(first, False), ("Twente wil de brede welvaart behouden.", False),
+                       ("Aanpak", True)])
+    sentences = chunk.sentences
     answerer = ExtractiveAnswerer(None, settings, Ranker.load())
     quote = answerer._with_reason(Candidate(0, chunk, sentences[0], {})).sentence
     assert (quote.line_start, quote.line_end) == ((1, 2) if grows else (1, 1))
@@ -266,23 +267,16 @@ def test_why_answer_without_a_reason_quotes_the_next_sentence(settings, first, g
 ])
 def test_why_answer_that_points_back_quotes_the_sentence_before(settings, second,
                                                                 with_previous):
-    from ingest.types import Chunk, Sentence
     from qa.extractive import ExtractiveAnswerer
 
-    parts = [("Aanleiding", True), ("Mensen wonen langer zelfstandig.", False), (second, False)]
-    text = "\n".join(p for p, _ in parts)
-    sentences, pos = [], 0
-    for n, (p, heading) in enumerate(parts, 1):
-        sentences.append(Sentence(p, pos, pos + len(p), n, n, heading=heading))
-        pos += len(p) + 1
-    chunk = Chunk("c", "a.md", "a", (), text, 1, 3, sentences=tuple(sentences))
+    chunk = _chunk_of([("Aanleiding", True), ("Mensen wonen langer zelfstandig.", False),
+                       (second, False)])
+    sentences = chunk.sentences
     answerer = ExtractiveAnswerer(None, settings, Ranker.load())
     quote = answerer._with_reason(Candidate(0, chunk, sentences[2], {})).sentence
     assert (quote.line_start, quote.line_end) == ((2, 3) if with_previous else (3, 3))
     # a heading before it is not the cause
-    alone = Chunk("d", "a.md", "a", (), "Aanleiding\nDaardoor groeit de vraag.", 1, 2,
-                  sentences=(Sentence("Aanleiding", 0, 10, 1, 1, heading=True),
-                             Sentence("Daardoor groeit de vraag.", 11, 36, 2, 2)))
+    alone = _chunk_of([("Aanleiding", True), ("Daardoor groeit de vraag.", False)])
     quote = answerer._with_reason(Candidate(0, alone, alone.sentences[1], {})).sentence
     assert (quote.line_start, quote.line_end) == (2, 2)
 
