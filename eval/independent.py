@@ -8,9 +8,9 @@ indexed on its own, as a user's small collection would be.
 
     python -m eval.independent [--work DIR]
 
-calibrate.py reads the abstention threshold off these sets: on the demo's own held-out
-questions the question model refuses 2 % of answerable questions where it refuses 10 %
-or more of these (docs/calibration.md). Takes ~1 minute; writes nothing to the repository.
+calibrate.py reads the abstention threshold off these sets: the question model looked
+far more reliable on the demo's own held-out questions than it was on these
+(docs/calibration.md). Takes ~1 minute; writes nothing to the repository.
 """
 
 from __future__ import annotations
@@ -34,10 +34,12 @@ class IndependentSet:
     gold: list[GoldItem]
 
 
-def open_sets(settings, work: Path, root: Path = SETS) -> list[IndependentSet]:
-    """Index each set's documents alone (incremental: unchanged documents are reused)."""
+def open_sets(settings, work: Path | None = None, root: Path = SETS) -> list[IndependentSet]:
+    """Index each set's documents alone under ``work`` (default: a temporary map;
+    incremental, so unchanged documents are reused)."""
     from index import Index, build_index
 
+    work = work or Path(tempfile.mkdtemp(prefix="vraagbaak-independent-"))
     sets = []
     for folder in sorted(p for p in root.iterdir() if (p / "gold.jsonl").is_file()):
         local = settings.model_copy(update={"index_dir": work / folder.name})
@@ -74,12 +76,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None,
                         help="where the per-set indexes go (default: a temporary map)")
     args = parser.parse_args()
-    work = args.work or Path(tempfile.mkdtemp(prefix="vraagbaak-independent-"))
     table = Table(title="Vragen van andere schrijvers over onbekende documenten")
     for col in ("set", "n", "antwoord", "bron", "onterecht n.g.", "n.g. (onbeantwoordbaar)"):
         table.add_column(col, justify="left" if col == "set" else "right")
     pooled = []
-    for one in open_sets(Settings(), work):
+    for one in open_sets(Settings(), args.work):
         qa = QA(one.index, one.settings)
         results = [evaluate_one(qa, one.index, item, modes=()) for item in one.gold]
         pooled.extend(results)
