@@ -21,6 +21,7 @@ from index.codec import chunk_from_record
 from index.dense import load_dense, search_dense
 from index.embedder import Embedder, load_embedder
 from index.lexical import Lexical
+from ingest.clean import without_furniture
 from ingest.types import Chunk
 
 QUERY_CACHE = 256  # recent query vectors kept in memory
@@ -70,6 +71,8 @@ class Index:
         self.manifest = manifest
         self.chunks: list[Chunk] = chunks
         self._lines = {d["meta"]["source"]: tuple(d["lines"]) for d in docs}
+        self._kinds = {d["meta"]["source"]: d["meta"]["kind"] for d in docs}
+        self._provable: dict[str, tuple[str, ...]] = {}
         self.documents = [
             DocumentInfo(m["source"], m["title"], m["kind"], m["chunks"], m["ingested_at"])
             for m in (d["meta"] for d in docs)
@@ -201,6 +204,16 @@ class Index:
 
     def source_lines(self, source: str, line_start: int, line_end: int) -> tuple[str, ...]:
         lines = self._lines.get(source, ())
+        return lines[max(0, line_start - 1) : line_end]
+
+    def provable_lines(self, source: str, line_start: int, line_end: int) -> tuple[str, ...]:
+        """The lines a quote is proven against: the original ones with running page headers
+        and footers blanked, as ingest dropped them (computed once per document)."""
+        lines = self._provable.get(source)
+        if lines is None:
+            lines = tuple(without_furniture(self._lines.get(source, ()),
+                                            self._kinds.get(source, "")))
+            self._provable[source] = lines
         return lines[max(0, line_start - 1) : line_end]
 
     @property

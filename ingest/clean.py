@@ -6,6 +6,11 @@ symbols, extra spaces) plus URLs. ``verify.quote_in_lines`` applies the very sam
 ``prepare`` and ``strip_urls`` to the original lines, so a cleaned sentence always occurs
 word for word, contiguously, in the lines it claims to come from.
 
+Running page headers and footers ("Gemeente X – Nota 2026   pagina 3") are the one kind
+of line dropped whole: ``page_furniture`` finds them from the whole document, and the
+verifier blanks the same lines, so a sentence that runs across a page break is one
+sentence and still provable.
+
 URLs are removed because a 150-character link is a few words for the chunker but 60+
 tokens for the embedder; a link split over two PDF lines leaves a tail like
 ``bb5a717c?documentId=...`` on the next line, which is removed as well.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,12 +43,68 @@ _URL_TAIL_HEX = re.compile(r"[0-9A-Fa-f]{4,}(?:-[0-9A-Fa-f]*)*")
 _URL_TAIL_SLUG = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]*)+")
 _FIRST_TOKEN = re.compile(r"\s*(\S+)")
 
+# A page number in a running footer: "pagina 3", "blz. 4", "3 van 12", "… | 3", "- 3 -".
+_PAGE_NUMBER = re.compile(
+    r"\b(?:pagina|page|blz\.?)\s*\d+|\b\d+\s*(?:van|of|/)\s*\d+\s*$"
+    r"|(?:^|\s)[|–—-]\s*\d{1,4}\s*[|–—-]?\s*$",
+    re.IGNORECASE,
+)
+_LIST_START = re.compile(rf"^(?:[{re.escape(BULLETS)}]|[-–—*+]\s|\(?(?:#|[a-z])[.)])")
+PAGED_KINDS = frozenset({"txt", "pdf"})
+FURNITURE_MAX_CHARS = 140  # longer lines are text, whatever repeats
+HEADER_REACH = 3  # lines between a running header and the footer of its page break
+
 # Markdown syntax that is pure decoration (never letters or digits).
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}(?=\s|$)|\s+#+\s*$")
 _MD_QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
 _MD_RULE = re.compile(r"^\s{0,3}(?:(?:[-=*_~`]\s*){3,}|=+|-+)\s*$")
 _MD_SYMBOLS = re.compile(r"\*+|`+|~~|__+|\|")
 _MD_EMPTY_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*\)")  # "[tekst](url)" once the URL is gone
+
+
+def page_furniture(lines: Sequence[str]) -> frozenset[int]:
+    """0-based indices of running page footers and headers.
+
+    A footer recurs with only its page number changed and names that number; a header is
+    a line that recurs too and stands within ``HEADER_REACH`` lines of such a footer at
+    every occurrence after the first. A label repeated in the text ("Opgave", "Einddatum:
+    2026") carries no page number and stays.
+    """
+    shapes = [re.sub(r"\d+", "#", " ".join(line.split())) for line in lines]
+    counts = Counter(s for s in shapes if s and len(s) <= FURNITURE_MAX_CHARS)
+    variants: dict[str, set[str]] = {}
+    for line, s in zip(lines, shapes, strict=True):
+        if counts[s] >= 2:
+            variants.setdefault(s, set()).add(" ".join(line.split()))
+    # the same shape with different page numbers
+    footers = {i for i, s in enumerate(shapes)
+               if len(variants.get(s, ())) > 1 and _PAGE_NUMBER.search(lines[i])}
+    if not footers:
+        return frozenset()
+    near = {j for i in footers for j in range(i - HEADER_REACH, i + HEADER_REACH + 1)}
+    # a running header recurs at (nearly) every page break; a heading or list item that
+    # merely appears twice (contents page, summary) is not one
+    enough = max(3, len(footers) - 1)
+    by_shape: dict[str, list[int]] = {}
+    for i, s in enumerate(shapes):
+        if counts[s] >= enough and i not in footers and not _LIST_START.match(s):
+            by_shape.setdefault(s, []).append(i)
+    # the first occurrence may be the title on the cover page: it stays unless it is at a break
+    headers = {i for ids in by_shape.values() if all(i in near for i in ids[1:])
+               for i in ids if i in near}
+    return frozenset(footers | headers)
+
+
+def furniture_of(lines: Sequence[str], kind: str) -> frozenset[int]:
+    """Page furniture of a paged document (TXT from PDF, PDF); markup has none."""
+    return page_furniture(lines) if kind in PAGED_KINDS else frozenset()
+
+
+def without_furniture(lines: Sequence[str], kind: str) -> list[str]:
+    """The lines with running headers and footers blanked (same length, same numbering):
+    what a quote is proven against."""
+    drop = furniture_of(lines, kind)
+    return ["" if i in drop else line for i, line in enumerate(lines)]
 
 
 def split_lines(text: str) -> list[str]:
@@ -123,12 +185,14 @@ class CleanLine:
 _EMPTY = CleanLine("", "", "")
 
 
-def clean_lines(lines: Sequence[str], kind: str = "txt") -> list[CleanLine]:
-    """One CleanLine per original line (same index), empty text for lines with no words."""
+def clean_lines(lines: Sequence[str], kind: str = "txt",
+                drop: frozenset[int] = frozenset()) -> list[CleanLine]:
+    """One CleanLine per original line (same index), empty text for lines with no words
+    and for the ``drop`` lines (page furniture)."""
     prepared = [prepare(line) for line in lines]
     out: list[CleanLine] = []
-    for raw, s in zip(lines, strip_urls(prepared), strict=True):
-        if not s or s.isspace():
+    for n, (raw, s) in enumerate(zip(lines, strip_urls(prepared), strict=True)):
+        if not s or s.isspace() or n in drop:
             out.append(_EMPTY)
             continue
         marker = ""

@@ -19,7 +19,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ingest.clean import CleanLine, clean_lines
+from ingest.clean import CleanLine, clean_lines, furniture_of
 from ingest.types import Document
 
 MARKUP_KINDS = frozenset({"md", "docx", "html"})
@@ -140,8 +140,10 @@ def _title_tail_ok(text: str) -> bool:
 class _HeadingScan:
     """Walks the lines with text once; ``k`` indexes ``content`` (the non-empty lines)."""
 
-    def __init__(self, cls: list[CleanLine], content: list[int], lay: _Layout) -> None:
+    def __init__(self, cls: list[CleanLine], content: list[int], lay: _Layout,
+                 gap_between) -> None:
         self.cls, self.content, self.lay = cls, content, lay
+        self.gap_between = gap_between
         self.heads: dict[int, _Head] = {}
         self.head_end = -2
 
@@ -152,7 +154,7 @@ class _HeadingScan:
         """Blank lines between content line k-1 and k (99 at either end)."""
         if k <= 0 or k >= len(self.content):
             return 99
-        return self.content[k] - self.content[k - 1] - 1
+        return self.gap_between(self.content[k - 1], self.content[k])
 
     def marker(self, k: int) -> str:
         return self.cls[self.content[k]].marker if 0 <= k < len(self.content) else ""
@@ -350,13 +352,22 @@ class _BlockBuilder:
 
 def analyse(doc: Document) -> list[Block]:
     """Blocks of cleaned text in document order, each with its section path."""
-    cls = clean_lines(doc.lines, doc.kind)
+    furniture = furniture_of(doc.lines, doc.kind)
+    cls = clean_lines(doc.lines, doc.kind, drop=furniture)
     content = [i for i, c in enumerate(cls) if c.text]
     lay = _Layout(cls, content)
+
+    def gap(a: int, b: int) -> int:
+        """Blank lines between lines a and b; a page break (furniture between) counts as
+        the one blank line a plain page break leaves."""
+        if furniture and any(a < j < b for j in furniture):
+            return lay.sep
+        return b - a - 1
+
     if doc.kind in MARKUP_KINDS and doc.headings:
         heads = _markup_headings(doc, cls)
     else:
-        heads = _HeadingScan(cls, content, lay).run()
+        heads = _HeadingScan(cls, content, lay, gap).run()
     vocab = _vocabulary(cls) if doc.kind not in MARKUP_KINDS else set()
 
     out = _BlockBuilder()
@@ -384,7 +395,7 @@ def analyse(doc: Document) -> list[Block]:
                 out.flush(tuple(t for _, t in path), top, heading=True)
                 skip_until, prev_i, prev_text, in_item = head.end, head.end, "", False
                 continue
-        gap = i - prev_i - 1
+        between = gap(prev_i, i)
         if c.marker == "dash":
             item = (
                 doc.kind == "md"
@@ -399,9 +410,9 @@ def analyse(doc: Document) -> list[Block]:
         mode = None
         if out.parts and not item:
             if doc.kind == "md":
-                mode = " " if gap == 0 else None
+                mode = " " if between == 0 else None
             elif doc.kind not in MARKUP_KINDS:
-                mode = _join_mode(prev_text, text, gap, lay, vocab)
+                mode = _join_mode(prev_text, text, between, lay, vocab)
         if mode is None:
             out.flush(tuple(t for _, t in path), top)
             in_item = item

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from ingest.clean import prepare, strip_urls
+from ingest.clean import prepare, strip_urls, without_furniture
 
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 _FOLD: dict[str, str] = {}
@@ -97,7 +97,7 @@ def traceability_problems(doc, chunks) -> list[str]:
     from ingest.types import Chunk
 
     problems: list[str] = []
-    lines = doc.lines
+    lines = without_furniture(doc.lines, doc.kind)  # page headers and footers are dropped
     covered = bytearray(len(lines) + 2)
     for c in chunks:
         where = f"{c.source}:{c.line_start}-{c.line_end}"

@@ -124,7 +124,7 @@ class ExtractiveAnswerer:
         if len(quote) > limit:  # keep the quote verbatim: cut at a word boundary
             quote = quote[:limit].rsplit(" ", 1)[0]
             end = sent.start + len(quote)
-        original = self.index.source_lines(chunk.source, sent.line_start, sent.line_end)
+        original = self.index.provable_lines(chunk.source, sent.line_start, sent.line_end)
         if not quote_in_lines(quote, original):
             return None
         return Citation(

@@ -367,3 +367,61 @@ def test_heading_lines_are_marked_in_the_chunk_and_survive_the_store():
     for s in old["sentences"]:
         del s["heading"]
     assert not any(s.heading for s in chunk_from_record(old).sentences)
+
+
+PAGED = """Gemeente Noordstad
+Nota Afval 2026
+
+1. Inleiding
+
+Opgave
+De gemeente wil het restafval per inwoner halveren. Daarom komt er per 1 januari 2027 een
+nieuw tarief voor elke zak restafval die een huishouden aan de straat zet, zodat scheiden
+
+Gemeente Noordstad – Nota Afval 2026    pagina 1
+
+Nota Afval 2026
+
+loont. Einddatum: 31-12-2027
+Opgave
+• Inzameling van gft elke week
+De kosten van de nieuwe containers zijn geraamd op 1,2 miljoen euro in totaal voor alle
+
+Gemeente Noordstad – Nota Afval 2026    pagina 2
+
+Nota Afval 2026
+
+wijken samen. Einddatum: 31-12-2027
+Opgave
+• Inzameling van gft elke week
+Het college besluit in het voorjaar van 2027 over de tweede fase van de invoering.
+
+Gemeente Noordstad – Nota Afval 2026    pagina 3
+
+Nota Afval 2026
+
+Bijlage. Einddatum: 31-12-2027
+"""
+
+
+def test_running_page_headers_and_footers_are_dropped_and_labels_kept():
+    from ingest.clean import page_furniture
+
+    lines = PAGED.split("\n")
+    dropped = {lines[i] for i in page_furniture(lines)}
+    assert dropped == {f"Gemeente Noordstad – Nota Afval 2026    pagina {n}" for n in (1, 2, 3)} | {
+        "Nota Afval 2026"}
+    assert 1 not in page_furniture(lines)  # the title on the cover page stays
+    for kept in ("Opgave", "Einddatum: 31-12-2027", "• Inzameling van gft elke week"):
+        assert not any(lines[i].endswith(kept) for i in page_furniture(lines))
+    assert page_furniture(lines[:12]) == frozenset()  # one page: nothing recurs
+
+
+def test_sentence_across_a_page_break_is_one_provable_sentence():
+    doc = document_from_text(PAGED, source="afval.txt")
+    chunks = chunk_document(doc, SETTINGS)
+    sentences = [s for c in chunks for s in c.sentences]
+    across = next(s for s in sentences if "geraamd op 1,2 miljoen" in s.text)
+    assert across.text.endswith("voor alle wijken samen.")
+    assert "pagina" not in " ".join(c.text for c in chunks)
+    assert traceability_problems(doc, chunks) == []

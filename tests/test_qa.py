@@ -32,9 +32,12 @@ def test_unanswerable_question_says_niet_gevonden_with_passages(qa):
 
 
 def _verified(citation) -> bool:
+    """Verbatim in the original lines of its span; running page headers and footers
+    ("-7-") are the only lines a quote may skip."""
     from ingest import quote_in_lines
+    from ingest.clean import without_furniture
 
-    lines = (DEMO / citation.source).read_text("utf-8").split("\n")
+    lines = without_furniture((DEMO / citation.source).read_text("utf-8").split("\n"), "txt")
     return quote_in_lines(citation.quote, lines[citation.line_start - 1 : citation.line_end])
 
 
