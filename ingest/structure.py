@@ -13,6 +13,7 @@ lines is one sentence again; each block keeps a map from character offset to lin
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from bisect import bisect_right
@@ -357,10 +358,13 @@ def analyse(doc: Document) -> list[Block]:
     content = [i for i, c in enumerate(cls) if c.text]
     lay = _Layout(cls, content)
 
+    breaks = sorted(furniture)
+
     def gap(a: int, b: int) -> int:
         """Blank lines between lines a and b; a page break (furniture between) counts as
         the one blank line a plain page break leaves."""
-        if furniture and any(a < j < b for j in furniture):
+        k = bisect.bisect_right(breaks, a)
+        if k < len(breaks) and breaks[k] < b:
             return lay.sep
         return b - a - 1
 
