@@ -202,10 +202,16 @@ def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
 
 
 def independent_probabilities(ranker, settings, work: Path | None) -> list[tuple[bool, float]]:
-    """The fitted model's probabilities on eval/independent.py's sets, never trained on."""
-    from eval.independent import open_sets, probabilities
+    """(answerable, probability) under the fitted model for each question of
+    eval/independent.py's sets, which it was never trained on."""
+    from eval.independent import open_sets
 
-    return [pair for one in open_sets(settings, work) for pair in probabilities(ranker, one)]
+    out = []
+    for one in open_sets(settings, work):
+        for row in collect(one.index, one.settings, one.gold):
+            ranker.score(row.pool)
+            out.append((row.item.answerable, ranker.answerable(row.pool)))
+    return out
 
 
 def main() -> None:
@@ -269,8 +275,9 @@ def main() -> None:
     oy, op = other[:, 0].astype(bool), other[:, 1]
     # "lower" and rounding down: at most that share of answerable questions falls below
     threshold = math.floor(np.quantile(op[oy], args.false_abstention, method="lower") * 1e4) / 1e4
+    o_auc = _auc(op[oy], op[~oy])
     print(f"independent sets: {oy.sum()} answerable, {(~oy).sum()} unanswerable, "
-          f"AUC {_auc(op[oy], op[~oy]):.3f}")
+          f"AUC {o_auc:.3f}")
     print("threshold  independent: abstention  false_abstention   demo held-out: abstention  "
           "false_abstention")
     for t in sorted({*np.quantile(op[oy], np.arange(0.0, 0.31, 0.02)), threshold}):
@@ -304,7 +311,7 @@ def main() -> None:
                              "false_abstention": round(false, 3),
                              "split": "5x stratified 5-fold"},
                 "independent": {"answerable": int(oy.sum()), "unanswerable": int((~oy).sum()),
-                                "auc": round(_auc(op[oy], op[~oy]), 3),
+                                "auc": round(o_auc, 3),
                                 "abstention": round(o_abst, 3),
                                 "false_abstention": round(o_false, 3)},
             },

@@ -49,21 +49,6 @@ def open_sets(settings, work: Path | None = None, root: Path = SETS) -> list[Ind
     return sets
 
 
-def probabilities(ranker, one: IndependentSet) -> list[tuple[bool, float]]:
-    """(answerable, the question model's probability) for each question of the set."""
-    from qa.cues import question_type
-    from qa.features import build_candidates
-
-    out = []
-    for item in one.gold:
-        hits = one.index.search(item.question, one.settings.top_k)
-        pool = build_candidates(item.question, hits, question_type(item.question), one.index,
-                                one.settings.answer_hits)
-        ranker.score(pool)
-        out.append((item.answerable, ranker.answerable(pool)))
-    return out
-
-
 def main() -> None:
     from rich.console import Console
     from rich.table import Table

@@ -70,12 +70,13 @@ def page_furniture(lines: Sequence[str]) -> frozenset[int]:
     every occurrence after the first. A label repeated in the text ("Opgave", "Einddatum:
     2026") carries no page number and stays.
     """
-    shapes = [re.sub(r"\d+", "#", " ".join(line.split())) for line in lines]
+    spaced = [" ".join(line.split()) for line in lines]
+    shapes = [re.sub(r"\d+", "#", line) for line in spaced]
     counts = Counter(s for s in shapes if s and len(s) <= FURNITURE_MAX_CHARS)
     variants: dict[str, set[str]] = {}
-    for line, s in zip(lines, shapes, strict=True):
+    for line, s in zip(spaced, shapes, strict=True):
         if counts[s] >= 2:
-            variants.setdefault(s, set()).add(" ".join(line.split()))
+            variants.setdefault(s, set()).add(line)
     # the same shape with different page numbers
     footers = {i for i, s in enumerate(shapes)
                if len(variants.get(s, ())) > 1 and _PAGE_NUMBER.search(lines[i])}

@@ -13,7 +13,6 @@ lines is one sentence again; each block keeps a map from character offset to lin
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from bisect import bisect_right
@@ -363,7 +362,7 @@ def analyse(doc: Document) -> list[Block]:
     def gap(a: int, b: int) -> int:
         """Blank lines between lines a and b; a page break (furniture between) counts as
         the one blank line a plain page break leaves."""
-        k = bisect.bisect_right(breaks, a)
+        k = bisect_right(breaks, a)
         if k < len(breaks) and breaks[k] < b:
             return lay.sep
         return b - a - 1
