@@ -17,6 +17,7 @@ from ingest.types import Chunk, Sentence
 from qa.cues import BACKWARD_REASON, REASON, question_type
 from qa.features import Candidate, build_candidates
 from qa.ranker import Ranker
+from qa.tables import table_cell
 from qa.types import NOT_FOUND, Answer, Citation
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class ExtractiveAnswerer:
         if answer.confidence < self.ranker.abstain_threshold:
             return answer
         citations = []
-        for cand in self._choose(pool.items, qtype):
+        for cand in self._choose(pool.items, qtype, question):
             citation = self._cite(cand, len(citations) + 1)
             if citation is not None:
                 citations.append(citation)
@@ -57,10 +58,15 @@ class ExtractiveAnswerer:
         answer.citations = citations
         return answer
 
-    def _choose(self, candidates: list[Candidate], qtype: str) -> list[Candidate]:
+    def _choose(self, candidates: list[Candidate], qtype: str,
+                question: str) -> list[Candidate]:
         """The best sentence (grown into the list it opens, for list questions; with the
         sentence after it when a why-answer lacks a reason or the sentence is a question),
         plus the runner-up when it is nearly as good and fits in the answer."""
+        if qtype in ("number", "money", "what"):
+            cell = table_cell(candidates, question, self.index)
+            if cell is not None:
+                return self._with_header(*cell)
         best = candidates[0]
         opens_list = best.sentence.text.rstrip().endswith(":")
         if qtype == "list" or opens_list:
@@ -70,6 +76,14 @@ class ExtractiveAnswerer:
         return with_runner_ups(best, candidates[1:], self.ranker.second_sentence_margin,
                                self.s.answer_max_sentences, self.s.answer_max_chars,
                                self.s.answer_repeat_min_words)
+
+    @staticmethod
+    def _with_header(header: Candidate, row: Candidate) -> list[Candidate]:
+        """The header and the row as one quote when they are adjacent lines, else as two
+        quotes: the rows between would only hide the one asked for."""
+        sentences = header.chunk.sentences
+        i, j = sentences.index(header.sentence), sentences.index(row.sentence)
+        return [_merged(row, i, j)] if j == i + 1 else [header, row]
 
     def _grow(self, cand: Candidate, forward_only: bool) -> Candidate:
         """Extend a sentence with its neighbours in the chunk: enumerations are split into
