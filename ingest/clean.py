@@ -181,9 +181,14 @@ class CleanLine:
     text: str  # cleaned; a leading list marker ("-", "•", "") removed
     full: str  # cleaned, leading dash kept: used when the dash turns out to be punctuation
     marker: str  # "", "glyph", "dash" or "number"
+    # Cells separated by wide gaps: text extracted from a PDF keeps a table's columns
+    # apart with runs of spaces, and prose never has two such runs on one line.
+    columns: int = 1
 
 
 _EMPTY = CleanLine("", "", "")
+_COLUMN_GAP = re.compile(r"\s*\t\s*|\s{3,}")
+TABLE_COLUMNS = 3  # a line of this many cells is a table row: never joined, never a heading
 
 
 def clean_lines(lines: Sequence[str], kind: str = "txt",
@@ -204,6 +209,7 @@ def clean_lines(lines: Sequence[str], kind: str = "txt",
             s = _MD_QUOTE.sub("", _MD_HEADING.sub(" ", s))
             if _MD_RULE.match(s):
                 s = ""
+        columns = len(_COLUMN_GAP.split(s.strip()))
         s = " ".join(s.split())
         if s and s[0] in BULLETS:
             s = _BULLET_RE.sub("", s)
@@ -220,5 +226,5 @@ def clean_lines(lines: Sequence[str], kind: str = "txt",
         if not s:
             out.append(_EMPTY)
             continue
-        out.append(CleanLine(s, full, marker))
+        out.append(CleanLine(s, full, marker, columns))
     return out

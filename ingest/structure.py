@@ -19,7 +19,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ingest.clean import CleanLine, clean_lines, furniture_of
+from ingest.clean import TABLE_COLUMNS, CleanLine, clean_lines, furniture_of
 from ingest.types import Document
 
 MARKUP_KINDS = frozenset({"md", "docx", "html"})
@@ -174,7 +174,7 @@ class _HeadingScan:
     def at(self, k: int) -> int:
         """Detect a heading starting at k; return the next k to look at."""
         lay, c = self.lay, self.cls[self.content[k]]
-        if c.marker in ("glyph", "dash"):
+        if c.marker in ("glyph", "dash") or c.columns >= TABLE_COLUMNS:
             return k + 1
         text, prev, gap = c.full, self.text(k - 1), self.gap(k)
         after_head = k > 0 and self.content[k - 1] == self.head_end
@@ -377,7 +377,7 @@ def analyse(doc: Document) -> list[Block]:
     path: list[tuple[float, str]] = []
     top = 0
     skip_until = -1
-    prev_i, prev_text, in_item = -1, "", False
+    prev_i, prev_text, in_item, prev_row = -1, "", False, False
     for i in content:
         if i <= skip_until:
             continue
@@ -397,6 +397,7 @@ def analyse(doc: Document) -> list[Block]:
                     out.add(j + 1, cls[j].full, " ")
                 out.flush(tuple(t for _, t in path), top, heading=True)
                 skip_until, prev_i, prev_text, in_item = head.end, head.end, "", False
+                prev_row = False
                 continue
         between = gap(prev_i, i)
         if c.marker == "dash":
@@ -410,17 +411,19 @@ def analyse(doc: Document) -> list[Block]:
         else:
             item = bool(c.marker)
         text = c.text if item else c.full
+        # a table row is a block of its own: the row above it never continues into it
+        table_row = c.columns >= TABLE_COLUMNS or prev_row
         mode = None
         if out.parts and not item:
             if doc.kind == "md":
                 mode = " " if between == 0 else None
-            elif doc.kind not in MARKUP_KINDS:
+            elif doc.kind not in MARKUP_KINDS and not table_row:
                 mode = _join_mode(prev_text, text, between, lay, vocab)
         if mode is None:
             out.flush(tuple(t for _, t in path), top)
             in_item = item
         out.add(i + 1, text, " " if mode is None else mode)
-        prev_i, prev_text = i, text
+        prev_i, prev_text, prev_row = i, text, c.columns >= TABLE_COLUMNS
     out.flush(tuple(t for _, t in path), top)
     return out.blocks
 

@@ -424,3 +424,26 @@ def test_sentence_across_a_page_break_is_one_provable_sentence():
     assert across.text.endswith("voor alle wijken samen.")
     assert "pagina" not in " ".join(c.text for c in chunks)
     assert traceability_problems(doc, chunks) == []
+
+
+def test_table_rows_with_column_gaps_stay_rows_and_are_no_headings():
+    # pdftotext keeps a table's columns apart with runs of spaces; a long row must not be
+    # read as a wrapped line, nor a header of years as a section heading
+    text = (
+        "5.1 Budget per prioriteit\n"
+        "De bedragen komen bovenop de structurele formatie van de afdeling.\n"
+        "\n"
+        "Prioriteit                           2025        2026        2027        2028\n"
+        "Ondermijning en georganiseerde misdaad   € 310.000   € 325.000   € 340.000\n"
+        "Woninginbraak                        €  85.000   €  85.000   €  70.000\n"
+        "Totaal                               € 395.000   € 410.000   € 410.000\n"
+    )
+    doc = document_from_text(text, source="plan.txt")
+    chunks = chunk_document(doc, Settings(chunk_min_words=1))
+    assert traceability_problems(doc, chunks) == []
+    sentences = [s for c in chunks for s in c.sentences]
+    rows = [(s.text.split()[0], s.line_start, s.line_end, s.heading)
+            for s in sentences if s.line_start >= 4]
+    assert rows == [("Prioriteit", 4, 4, False), ("Ondermijning", 5, 5, False),
+                    ("Woninginbraak", 6, 6, False), ("Totaal", 7, 7, False)]
+    assert all("Prioriteit" not in part for c in chunks for part in c.section)
