@@ -38,7 +38,8 @@ def table_cell(candidates: list[Candidate], question: str,
 
     The question must name a year that is one of the header's columns, and the row's
     label must hold more of the question's other (IDF-weighted) words than the ranker's
-    best sentence does: a row about something else never displaces a good sentence."""
+    best sentence does if that sentence names the year too: a row about something else
+    never displaces a sentence that answers."""
     asked_years = set(_YEAR.findall(question))
     if not asked_years or not candidates:
         return None
@@ -52,7 +53,9 @@ def table_cell(candidates: list[Candidate], question: str,
         return sum(weights.get(t, 0.0) for t in index.terms(text)) / total
 
     by_place = {(c.chunk.id, c.sentence.start): c for c in candidates}
-    best_share = share(candidates[0].sentence.text)
+    best = candidates[0].sentence.text
+    # A best sentence without the asked year cannot say what happened in that year.
+    best_share = share(best) if asked_years & set(_YEAR.findall(best)) else 0.0
     found, found_share = None, best_share
     seen = set()
     for cand in candidates:
