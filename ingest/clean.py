@@ -50,6 +50,8 @@ _PAGE_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _LIST_START = re.compile(rf"^(?:[{re.escape(BULLETS)}]|[-–—*+]\s|\(?(?:#|[a-z])[.)])")
+# A contents entry: a title, a dot leader and the page it starts on.
+_CONTENTS_ENTRY = re.compile(r"\S.*?(?:\.\s?){4,}\s*\d{1,4}\s*$|\S.*?…{2,}\s*\d{1,4}\s*$")
 PAGED_KINDS = frozenset({"txt", "pdf"})
 FURNITURE_MAX_CHARS = 140  # longer lines are text, whatever repeats
 HEADER_REACH = 3  # lines between a running header and the footer of its page break
@@ -96,9 +98,19 @@ def page_furniture(lines: Sequence[str]) -> frozenset[int]:
     return frozenset(footers | headers)
 
 
+def contents_entries(lines: Sequence[str]) -> frozenset[int]:
+    """0-based indices of table-of-contents lines ("4 Schuldhulpverlening ...... 7"):
+    they repeat the section titles, so they drew questions about a section to the
+    contents page and were read as headings themselves."""
+    return frozenset(i for i, line in enumerate(lines) if _CONTENTS_ENTRY.match(line.strip()))
+
+
 def furniture_of(lines: Sequence[str], kind: str) -> frozenset[int]:
-    """Page furniture of a paged document (TXT from PDF, PDF); markup has none."""
-    return page_furniture(lines) if kind in PAGED_KINDS else frozenset()
+    """Page furniture of a paged document (TXT from PDF, PDF): running headers and
+    footers, and contents entries; markup has none."""
+    if kind not in PAGED_KINDS:
+        return frozenset()
+    return page_furniture(lines) | contents_entries(lines)
 
 
 def without_furniture(lines: Sequence[str], kind: str) -> list[str]:

@@ -37,9 +37,13 @@ _L2 = re.compile(
 _BARE = re.compile(r"^\w+:?$")
 _SENTENCE_END = re.compile(r"[^\W\d_]{2,}[.;!?]$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+\.?|\d{1,2}\.)\s+(?=\S)")
+# "2 Parkeerzones en tarieven": a chapter number without its dot, common in PDFs; a
+# footnote ("1 Infographic.pdf (twenteboard.nl)") has a dot in its text.
+_BARE_NUMBERED = re.compile(r"^(\d{1,2})\s+(?=[^.]+$)")
 _LABEL_VALUE = re.compile(r":\s+\S")
 _CONJUNCTIONS = frozenset({"en", "of", "tot", "noch", "t/m"})
 _WORD = re.compile(r"\w+")
+_TITLE_WORD = re.compile(r"\d+(?:\.\d+)*|\w+")  # "2.2" stays one word: another section
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +105,11 @@ def _strong(text: str) -> tuple[int, bool] | None:
     return None
 
 
-def _numbered(text: str) -> int | None:
-    m = _NUMBERED.match(text)
+def _numbered(text: str, bare: bool = False) -> int | None:
+    """Level of a numbered heading ("2.3 Tarieven", "4. Besluit"); with ``bare``, also a
+    chapter number without a dot ("2 Parkeerzones"), which the caller accepts only after a
+    paragraph break: a wrapped line may start with a count."""
+    m = _NUMBERED.match(text) or (_BARE_NUMBERED.match(text) if bare else None)
     if not m:
         return None
     rest = text[m.end() :]
@@ -187,7 +194,8 @@ class _HeadingScan:
         nxt, gap_after = self.text(k + 1), self.gap(k + 1)
         adjacent = gap_after < lay.sep  # the next line follows without a paragraph break
         wrapped = adjacent and bool(self.marker(k + 1) or _first_is_lower(nxt))
-        level = _numbered(text)
+        apart = k == 0 or gap >= 1  # a blank line before: not a line of a contents list
+        level = _numbered(text, bare=apart)
         if level and loose_before and not wrapped and len(text) < lay.long:
             return self.add(k, level, k)
         strict_before = (
@@ -315,8 +323,8 @@ def _join_mode(prev: str, cur: str, gap: int, lay: _Layout, vocab: set[str]) -> 
 
 def _repeats(title: str, path: list[tuple[float, str]]) -> bool:
     """A heading that only repeats words of an enclosing heading is not a new section."""
-    words = set(_WORD.findall(title.casefold()))
-    return bool(words) and any(words <= set(_WORD.findall(t.casefold())) for _, t in path)
+    words = set(_TITLE_WORD.findall(title.casefold()))
+    return bool(words) and any(words <= set(_TITLE_WORD.findall(t.casefold())) for _, t in path)
 
 
 class _BlockBuilder:

@@ -447,3 +447,48 @@ def test_table_rows_with_column_gaps_stay_rows_and_are_no_headings():
     assert rows == [("Prioriteit", 4, 4, False), ("Ondermijning", 5, 5, False),
                     ("Woninginbraak", 6, 6, False), ("Totaal", 7, 7, False)]
     assert all("Prioriteit" not in part for c in chunks for part in c.section)
+
+
+def test_contents_entries_are_dropped_and_the_real_headings_remain():
+    text = (
+        "Beleidsnota Schulden\n\n"
+        "Inhoudsopgave\n"
+        "1 Inleiding ............................................ 3\n"
+        "2 Schuldhulpverlening . . . . . . . . . . . . . . . . . . 7\n"
+        "\n"
+        "1 Inleiding\n"
+        "De gemeente helpt inwoners met schulden sneller dan voorheen.\n"
+        "\n"
+        "2 Schuldhulpverlening\n"
+        "Een medewerker belt binnen vijf werkdagen terug.\n"
+    )
+    doc = document_from_text(text, source="nota.txt")
+    chunks = chunk_document(doc, Settings(chunk_min_words=1))
+    assert traceability_problems(doc, chunks) == []
+    assert "...." not in " ".join(c.text for c in chunks)
+    assert ". . . ." not in " ".join(c.text for c in chunks)
+    sentences = {s.text: s for c in chunks for s in c.sentences}
+    headings = [(s.text, s.line_start) for s in sentences.values() if s.heading]
+    assert ("1 Inleiding", 7) in headings and ("2 Schuldhulpverlening", 10) in headings
+    assert all(line >= 7 for text, line in headings if text[0].isdigit())
+    assert sentences["Een medewerker belt binnen vijf werkdagen terug."].line_start == 11
+
+
+def test_chapter_numbers_without_a_dot_are_headings_but_footnotes_are_not():
+    text = (
+        "Nota Armoede\n\n"
+        "2 Armoede en schulden\n\n"
+        "2.1 Armoede\n"
+        "In Vennebroek leven 2.960 huishoudens van een laag inkomen.\n\n"
+        "2.2 Schulden\n"
+        "Naar schatting hebben 1.850 huishoudens problematische schulden.\n\n"
+        "1 Armoedemonitor.pdf (vennebroek.nl)\n"
+    )
+    doc = document_from_text(text, source="nota.txt")
+    chunks = chunk_document(doc, Settings(chunk_min_words=1))
+    headings = {s.text for c in chunks for s in c.sentences if s.heading}
+    # "2.2 Schulden" only repeats a word of "2 Armoede en schulden", but its number is new
+    assert {"2 Armoede en schulden", "2.1 Armoede", "2.2 Schulden"} <= headings
+    assert "1 Armoedemonitor.pdf (vennebroek.nl)" not in headings
+    schulden = next(c for c in chunks if "1.850" in c.text)
+    assert "2.2 Schulden" in schulden.section_path
