@@ -196,7 +196,9 @@ class _HeadingScan:
         wrapped = adjacent and bool(self.marker(k + 1) or _first_is_lower(nxt))
         apart = k == 0 or gap >= 1  # a blank line before: not a line of a contents list
         level = _numbered(text, bare=apart)
-        if level and loose_before and not wrapped and len(text) < lay.long:
+        # "4.3 Nieuwbouw van IKC De Regenboog heeft de hoogste prioriteit" may run to the
+        # margin: a subsection number is rarely the start of a wrapped list item
+        if level and loose_before and not wrapped and (len(text) < lay.long or level >= 3):
             return self.add(k, level, k)
         strict_before = (
             k == 0

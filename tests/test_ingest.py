@@ -492,3 +492,19 @@ def test_chapter_numbers_without_a_dot_are_headings_but_footnotes_are_not():
     assert "1 Armoedemonitor.pdf (vennebroek.nl)" not in headings
     schulden = next(c for c in chunks if "1.850" in c.text)
     assert "2.2 Schulden" in schulden.section_path
+
+
+def test_a_long_subsection_heading_is_not_joined_to_its_first_sentence():
+    text = (
+        "4 Argumenten\n\n"
+        "4.3 Nieuwbouw van kindcentrum De Kastanjelaan heeft de hoogste prioriteit\n"
+        "Het gebouw aan de Kastanjelaan dateert uit 1962 en heeft de laagste technische\n"
+        "score van alle schoolgebouwen in de gemeente, zo blijkt uit de inspectie.\n"
+    )
+    doc = document_from_text(text, source="voorstel.txt")
+    chunks = chunk_document(doc, Settings(chunk_min_words=1))
+    sentences = {s.text: s for c in chunks for s in c.sentences}
+    heading = sentences["4.3 Nieuwbouw van kindcentrum De Kastanjelaan heeft de hoogste "
+                        "prioriteit"]
+    assert heading.heading and heading.line_start == 3
+    assert any(t.startswith("Het gebouw aan de Kastanjelaan") for t in sentences)
