@@ -60,7 +60,9 @@ def table_cell(candidates: list[Candidate], question: str,
     seen = set()
     for cand in candidates:
         chunk = cand.chunk
-        if chunk.id in seen:
+        # the ranker's best sentence names the right document far more often than the
+        # right line: a row in another document's table matches only by a shared word
+        if chunk.id in seen or chunk.source != candidates[0].chunk.source:
             continue
         seen.add(chunk.id)
         sentences = chunk.sentences

@@ -72,3 +72,40 @@ def test_a_prose_sentence_that_answers_is_not_displaced_by_a_row(table_qa):
     answer = table_qa.answer("hoeveel kost het onderhoud van bruggen in 2026")
     assert answer.found and "210.000" in answer.text
     assert answer.citations[0].quote.rstrip().endswith(".")
+
+
+class _Words:
+    """Terms are lowercased words, each weighing 1: enough to test the row choice."""
+
+    @staticmethod
+    def terms(text):
+        return frozenset(text.lower().split())
+
+    def term_weights(self, text):
+        return dict.fromkeys(self.terms(text), 1.0)
+
+
+def _candidates(source: str, lines: list[str]):
+    from ingest.types import Chunk, Sentence
+    from qa.features import Candidate
+
+    sentences, pos = [], 0
+    for n, text in enumerate(lines, 1):
+        sentences.append(Sentence(text, pos, pos + len(text), n, n))
+        pos += len(text) + 1
+    chunk = Chunk(source, source, source, (), "\n".join(lines), 1, len(lines),
+                  sentences=tuple(sentences))
+    return [Candidate(0, chunk, s, {}) for s in sentences]
+
+
+def test_a_row_in_another_documents_table_never_answers():
+    from qa.tables import table_cell
+
+    question = "hoeveel subsidie krijgt de bieb in 2027"
+    library = _candidates("bieb.txt", ["Voor 2026 bedraagt de subsidie € 1.385.000."])
+    poverty = _candidates("armoede.txt", ["Post 2026 2027 2028", "Subsidies 155 155 160",
+                                          "Subsidie partners 155 160 160"])
+    assert table_cell(library + poverty, question, _Words()) is None
+    header, row = table_cell(poverty + library, question, _Words())
+    assert (header.sentence.text, row.sentence.text) == ("Post 2026 2027 2028",
+                                                         "Subsidie partners 155 160 160")
