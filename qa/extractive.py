@@ -69,7 +69,8 @@ class ExtractiveAnswerer:
                 return self._with_header(*cell)
         best = candidates[0]
         opens_list = best.sentence.text.rstrip().endswith(":")
-        if qtype == "list" or opens_list:
+        in_list = qtype in ("why", "what") and best.sentence.text.rstrip().endswith(";")
+        if qtype == "list" or opens_list or in_list:
             best = self._grow(best, forward_only=opens_list)
         elif qtype == "why" or _asks(best):
             best = self._with_reason(best)

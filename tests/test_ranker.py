@@ -311,3 +311,18 @@ def test_citation_names_the_heading_above_the_quote_in_a_merged_chunk():
     quote = by_text["Het gaat om de afvalstoffenheffing en de rioolheffing."]
     assert _section_of(chunk, quote) == "Kwijtschelding > Belastingen"
     assert _section_of(chunk, by_text["Kwijtschelding"]) == "Kwijtschelding"
+
+
+@pytest.mark.parametrize("qtype, grows", [("why", True), ("what", True), ("date", False)])
+def test_an_enumerated_reason_is_answered_with_its_whole_list(settings, qtype, grows):
+    from qa.extractive import ExtractiveAnswerer
+
+    parts = [("Locatiekeuze", True), ("Voor deze polder is gekozen omdat:", False),
+             ("de locatie in de RES is aangewezen als zoekgebied;", False),
+             ("de afstand tot woningen overal groter is dan 650 meter;", False),
+             ("er een netaansluiting op 2 km ligt.", False)]
+    chunk = _chunk_of(parts)
+    item = Candidate(0, chunk, chunk.sentences[3], {}, score=1.0)
+    answerer = ExtractiveAnswerer(None, settings, Ranker.load())
+    quote = answerer._choose([item], qtype, "waarom komen de molens in die polder")[0].sentence
+    assert (quote.line_start, quote.line_end) == ((2, 5) if grows else (4, 4))
