@@ -60,9 +60,11 @@ class ExtractiveAnswerer:
 
     def _choose(self, candidates: list[Candidate], qtype: str,
                 question: str) -> list[Candidate]:
-        """The best sentence (grown into the list it opens, for list questions; with the
-        sentence after it when a why-answer lacks a reason or the sentence is a question),
-        plus the runner-up when it is nearly as good and fits in the answer."""
+        """A table row under its header when the question asks for one year's cell
+        (qa/tables.py); else the best sentence, grown into its list (for list questions,
+        a sentence that opens a list, or an enumerated item answering why/what), or with
+        the sentence after it when a why-answer lacks a reason or the sentence is a
+        question; plus the runner-up when it is nearly as good and fits in the answer."""
         if qtype in ("number", "money", "what"):
             cell = table_cell(candidates, question, self.index)
             if cell is not None:
