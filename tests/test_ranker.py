@@ -294,7 +294,7 @@ def test_a_question_in_the_document_is_answered_by_its_next_sentence_never_quote
     answerer = ExtractiveAnswerer(None, settings, Ranker.load())
     best = Candidate(0, chunk, first, {}, score=5.0)
     asked = Candidate(1, other, other.sentences[0], {}, score=4.9)
-    chosen = answerer._choose([best, asked], "what")
+    chosen = answerer._choose([best, asked], "what", "wat omvat de schaalsprong?")
     assert [(c.sentence.line_start, c.sentence.line_end) for c in chosen] == [(1, 2)]
     assert chosen[0].sentence.text.endswith("30.000 woningen.")
 
