@@ -426,6 +426,14 @@ def test_sentence_across_a_page_break_is_one_provable_sentence():
     assert traceability_problems(doc, chunks) == []
 
 
+def _paged_chunks(text: str, source: str) -> list[Chunk]:
+    """Chunks of a TXT-from-PDF document, checked to trace back to their lines."""
+    doc = document_from_text(text, source=source)
+    chunks = chunk_document(doc, Settings(chunk_min_words=1))
+    assert traceability_problems(doc, chunks) == []
+    return chunks
+
+
 def test_table_rows_with_column_gaps_stay_rows_and_are_no_headings():
     # pdftotext keeps a table's columns apart with runs of spaces; a long row must not be
     # read as a wrapped line, nor a header of years as a section heading
@@ -438,9 +446,7 @@ def test_table_rows_with_column_gaps_stay_rows_and_are_no_headings():
         "Woninginbraak                        €  85.000   €  85.000   €  70.000\n"
         "Totaal                               € 395.000   € 410.000   € 410.000\n"
     )
-    doc = document_from_text(text, source="plan.txt")
-    chunks = chunk_document(doc, Settings(chunk_min_words=1))
-    assert traceability_problems(doc, chunks) == []
+    chunks = _paged_chunks(text, "plan.txt")
     sentences = [s for c in chunks for s in c.sentences]
     rows = [(s.text.split()[0], s.line_start, s.line_end, s.heading)
             for s in sentences if s.line_start >= 4]
@@ -462,9 +468,7 @@ def test_contents_entries_are_dropped_and_the_real_headings_remain():
         "2 Schuldhulpverlening\n"
         "Een medewerker belt binnen vijf werkdagen terug.\n"
     )
-    doc = document_from_text(text, source="nota.txt")
-    chunks = chunk_document(doc, Settings(chunk_min_words=1))
-    assert traceability_problems(doc, chunks) == []
+    chunks = _paged_chunks(text, "nota.txt")
     assert "...." not in " ".join(c.text for c in chunks)
     assert ". . . ." not in " ".join(c.text for c in chunks)
     sentences = {s.text: s for c in chunks for s in c.sentences}
@@ -484,8 +488,7 @@ def test_chapter_numbers_without_a_dot_are_headings_but_footnotes_are_not():
         "Naar schatting hebben 1.850 huishoudens problematische schulden.\n\n"
         "1 Armoedemonitor.pdf (vennebroek.nl)\n"
     )
-    doc = document_from_text(text, source="nota.txt")
-    chunks = chunk_document(doc, Settings(chunk_min_words=1))
+    chunks = _paged_chunks(text, "nota.txt")
     headings = {s.text for c in chunks for s in c.sentences if s.heading}
     # "2.2 Schulden" only repeats a word of "2 Armoede en schulden", but its number is new
     assert {"2 Armoede en schulden", "2.1 Armoede", "2.2 Schulden"} <= headings
@@ -501,8 +504,7 @@ def test_a_long_subsection_heading_is_not_joined_to_its_first_sentence():
         "Het gebouw aan de Kastanjelaan dateert uit 1962 en heeft de laagste technische\n"
         "score van alle schoolgebouwen in de gemeente, zo blijkt uit de inspectie.\n"
     )
-    doc = document_from_text(text, source="voorstel.txt")
-    chunks = chunk_document(doc, Settings(chunk_min_words=1))
+    chunks = _paged_chunks(text, "voorstel.txt")
     sentences = {s.text: s for c in chunks for s in c.sentences}
     heading = sentences["4.3 Nieuwbouw van kindcentrum De Kastanjelaan heeft de hoogste "
                         "prioriteit"]
