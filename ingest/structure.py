@@ -387,7 +387,7 @@ def analyse(doc: Document) -> list[Block]:
     path: list[tuple[float, str]] = []
     top = 0
     skip_until = -1
-    prev_i, prev_text, in_item, prev_row = -1, "", False, False
+    prev_i, prev_text, in_item = -1, "", False
     for i in content:
         if i <= skip_until:
             continue
@@ -407,7 +407,6 @@ def analyse(doc: Document) -> list[Block]:
                     out.add(j + 1, cls[j].full, " ")
                 out.flush(tuple(t for _, t in path), top, heading=True)
                 skip_until, prev_i, prev_text, in_item = head.end, head.end, "", False
-                prev_row = False
                 continue
         between = gap(prev_i, i)
         if c.marker == "dash":
@@ -422,7 +421,8 @@ def analyse(doc: Document) -> list[Block]:
             item = bool(c.marker)
         text = c.text if item else c.full
         # a table row is a block of its own: the row above it never continues into it
-        table_row = c.columns >= TABLE_COLUMNS or prev_row
+        table_row = c.columns >= TABLE_COLUMNS or (
+            prev_i >= 0 and cls[prev_i].columns >= TABLE_COLUMNS)
         mode = None
         if out.parts and not item:
             if doc.kind == "md":
@@ -433,7 +433,7 @@ def analyse(doc: Document) -> list[Block]:
             out.flush(tuple(t for _, t in path), top)
             in_item = item
         out.add(i + 1, text, " " if mode is None else mode)
-        prev_i, prev_text, prev_row = i, text, c.columns >= TABLE_COLUMNS
+        prev_i, prev_text = i, text
     out.flush(tuple(t for _, t in path), top)
     return out.blocks
 
