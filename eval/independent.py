@@ -16,6 +16,7 @@ far more reliable on the demo's own held-out questions than it was on these
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +42,18 @@ def open_sets(settings, work: Path | None = None, root: Path = SETS) -> list[Ind
 
     work = work or Path(tempfile.mkdtemp(prefix="vraagbaak-independent-"))
     sets = []
-    for folder in sorted(p for p in root.iterdir() if (p / "gold.jsonl").is_file()):
+    for folder in sorted((p for p in root.iterdir() if (p / "gold.jsonl").is_file()),
+                         key=_natural):
         local = settings.model_copy(update={"index_dir": work / folder.name})
         build_index(folder / "docs", local.index_dir, local)
         sets.append(IndependentSet(folder.name, Index.load(local.index_dir, local), local,
                                    load_gold(folder / "gold.jsonl", folder / "docs")))
     return sets
+
+
+def _natural(path: Path) -> list:
+    """independent-2 before independent-10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
 
 
 def main() -> None:
