@@ -24,6 +24,19 @@ MERGED_SECTIONS_MD = (
 )
 
 
+
+def chunk_of(parts: list[tuple[str, bool]], source: str = "a.md"):
+    """A chunk of one sentence per line; ``parts`` are (text, is_heading). For tests of
+    the answerer's choices, which need sentences with spans but no index."""
+    from ingest.types import Chunk, Sentence
+
+    sentences, pos = [], 0
+    for n, (text, heading) in enumerate(parts, 1):
+        sentences.append(Sentence(text, pos, pos + len(text), n, n, heading=heading))
+        pos += len(text) + 1
+    return Chunk(source, source, source, (), "\n".join(t for t, _ in parts), 1, len(parts),
+                 sentences=tuple(sentences))
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     from vraagbaak.settings import Settings

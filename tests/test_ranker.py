@@ -17,7 +17,7 @@ from qa.features import (
     question_features,
 )
 from qa.ranker import DEFAULT_PATH, Ranker, RankerProblem
-from tests.conftest import MERGED_SECTIONS_MD
+from tests.conftest import MERGED_SECTIONS_MD, chunk_of
 
 
 def test_shipped_ranker_matches_the_features_this_code_computes():
@@ -216,24 +216,12 @@ def test_repeated_quote_adds_only_its_marker():
         "Het plan Einddatum: 2040 [1][2] Het plan Einddatum: 2040 met de raad. [3]")
 
 
-def _chunk_of(parts: list[tuple[str, bool]]):
-    """A chunk of one sentence per line; ``parts`` are (text, is_heading)."""
-    from ingest.types import Chunk, Sentence
-
-    sentences, pos = [], 0
-    for n, (text, heading) in enumerate(parts, 1):
-        sentences.append(Sentence(text, pos, pos + len(text), n, n, heading=heading))
-        pos += len(text) + 1
-    return Chunk("c", "a.md", "a", (), "\n".join(t for t, _ in parts), 1, len(parts),
-                 sentences=tuple(sentences))
-
-
 def test_list_answer_does_not_grow_into_a_heading(settings):
     from qa.extractive import ExtractiveAnswerer
 
     parts = [("Doel", True), ("De regeling kent drie onderdelen:", False),
              ("afvalstoffenheffing", False), ("rioolheffing", False), ("Aanvragen", True)]
-    chunk = _chunk_of(parts)
+    chunk = chunk_of(parts)
     sentences = chunk.sentences
     answerer = ExtractiveAnswerer(None, settings, Ranker.load())
     grown = answerer._grow(Candidate(0, chunk, sentences[2], {}), forward_only=False)
@@ -249,7 +237,7 @@ def test_list_answer_does_not_grow_into_a_heading(settings):
 def test_why_answer_without_a_reason_quotes_the_next_sentence(settings, first, grows):
     from qa.extractive import ExtractiveAnswerer
 
-    chunk = _chunk_of([(first, False), ("Twente wil de brede welvaart behouden.", False),
+    chunk = chunk_of([(first, False), ("Twente wil de brede welvaart behouden.", False),
                        ("Aanpak", True)])
     sentences = chunk.sentences
     answerer = ExtractiveAnswerer(None, settings, Ranker.load())
@@ -269,14 +257,14 @@ def test_why_answer_that_points_back_quotes_the_sentence_before(settings, second
                                                                 with_previous):
     from qa.extractive import ExtractiveAnswerer
 
-    chunk = _chunk_of([("Aanleiding", True), ("Mensen wonen langer zelfstandig.", False),
+    chunk = chunk_of([("Aanleiding", True), ("Mensen wonen langer zelfstandig.", False),
                        (second, False)])
     sentences = chunk.sentences
     answerer = ExtractiveAnswerer(None, settings, Ranker.load())
     quote = answerer._with_reason(Candidate(0, chunk, sentences[2], {})).sentence
     assert (quote.line_start, quote.line_end) == ((2, 3) if with_previous else (3, 3))
     # a heading before it is not the cause
-    alone = _chunk_of([("Aanleiding", True), ("Daardoor groeit de vraag.", False)])
+    alone = chunk_of([("Aanleiding", True), ("Daardoor groeit de vraag.", False)])
     quote = answerer._with_reason(Candidate(0, alone, alone.sentences[1], {})).sentence
     assert (quote.line_start, quote.line_end) == (2, 2)
 
@@ -321,7 +309,7 @@ def test_an_enumerated_reason_is_answered_with_its_whole_list(settings, qtype, g
              ("de locatie in de RES is aangewezen als zoekgebied;", False),
              ("de afstand tot woningen overal groter is dan 650 meter;", False),
              ("er een netaansluiting op 2 km ligt.", False)]
-    chunk = _chunk_of(parts)
+    chunk = chunk_of(parts)
     item = Candidate(0, chunk, chunk.sentences[3], {}, score=1.0)
     answerer = ExtractiveAnswerer(None, settings, Ranker.load())
     quote = answerer._choose([item], qtype, "waarom komen de molens in die polder")[0].sentence

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.tables import is_header, is_row
+from tests.conftest import chunk_of
 
 BEGROTING = """Begroting beheer openbare ruimte 2025-2027
 
@@ -86,16 +87,10 @@ class _Words:
 
 
 def _candidates(source: str, lines: list[str]):
-    from ingest.types import Chunk, Sentence
     from qa.features import Candidate
 
-    sentences, pos = [], 0
-    for n, text in enumerate(lines, 1):
-        sentences.append(Sentence(text, pos, pos + len(text), n, n))
-        pos += len(text) + 1
-    chunk = Chunk(source, source, source, (), "\n".join(lines), 1, len(lines),
-                  sentences=tuple(sentences))
-    return [Candidate(0, chunk, s, {}) for s in sentences]
+    chunk = chunk_of([(text, False) for text in lines], source)
+    return [Candidate(0, chunk, s, {}) for s in chunk.sentences]
 
 
 def test_a_row_in_another_documents_table_never_answers():
