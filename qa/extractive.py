@@ -60,13 +60,15 @@ class ExtractiveAnswerer:
 
     def _choose(self, candidates: list[Candidate], qtype: str,
                 question: str) -> list[Candidate]:
-        """A table row under its header when the question asks for one year's cell
-        (qa/tables.py); else the best sentence, grown into its list (for list questions,
-        a sentence that opens a list, or an enumerated item answering why/what), or with
-        the sentence after it when a why-answer lacks a reason or the sentence is a
-        question; plus the runner-up when it is nearly as good and fits in the answer."""
-        if qtype in ("number", "money", "what"):
-            cell = table_cell(candidates, question, self.index)
+        """A table row under its header when the question asks for one year's cell or a
+        value the best sentence lacks (qa/tables.py); else the best sentence, grown into
+        its list (for list questions, a sentence that opens a list, or an enumerated item
+        answering why/what), or with the sentence after it when a why-answer lacks a
+        reason or the sentence is a question; plus the runner-up when it is nearly as
+        good and fits in the answer."""
+        if qtype in ("number", "money", "date", "what"):
+            cell = table_cell(candidates, question, qtype, self.index,
+                              self.s.answer_pair_max_words)
             if cell is not None:
                 return self._with_header(*cell)
         best = candidates[0]
@@ -81,9 +83,11 @@ class ExtractiveAnswerer:
                                self.s.answer_repeat_min_words)
 
     @staticmethod
-    def _with_header(header: Candidate, row: Candidate) -> list[Candidate]:
+    def _with_header(header: Candidate | None, row: Candidate) -> list[Candidate]:
         """The header and the row as one quote when they are adjacent lines, else as two
         quotes: the rows between would only hide the one asked for."""
+        if header is None:
+            return [row]
         sentences = header.chunk.sentences
         i, j = sentences.index(header.sentence), sentences.index(row.sentence)
         return [_merged(row, i, j)] if j == i + 1 else [header, row]

@@ -1,11 +1,12 @@
-"""Reading one cell of a flattened table.
+"""Reading one row of a flattened table.
 
 PDF extraction turns a table into lines: a header of years ("2025 2026 2027 Totaal") and
-rows of a label and numbers ("Sociale huur 60 70 100 90"). Asked "hoeveel sociale huur
-in 2027?", the sentence ranker picks the header (it holds the year) or a prose sentence
-with the same year, because no single line holds both the label and the year. Here the
-row is found whose label matches the question, under a header that holds the asked
-year; the answer quotes header and row together, so the reader sees which column is
+rows of a label and values ("Sociale huur 60 70 100 90", "Totaal € 751.000"). Asked
+"hoeveel sociale huur in 2027?", the sentence ranker picks the header (it holds the year)
+or a prose sentence with the same year, because no single line holds both the label and
+the year; asked "wat kost een kavel op Hoge Weide?", it picks the prose sentence that
+names Hoge Weide but holds no price. Here the row is found whose label matches the
+question, and the answer quotes it under its header, so the reader sees which column is
 which. Measured on the independent sets (docs/calibration.md).
 """
 
@@ -13,11 +14,18 @@ from __future__ import annotations
 
 import re
 
-from qa.cues import NUMBER, YEAR
+from qa.cues import NUMBER, YEAR, new_value
 from qa.features import Candidate
 
 _YEAR = re.compile(YEAR)
 _CELL = re.compile(r"(?<![\w.,])\d[\d.,]*%?(?![\w])")
+_SENTENCE_END = (".", ":", ";", ",", "?", "!")
+# "3.1 Bij het bepalen ...", "b. de kosten ...": a clause number is no value
+_CLAUSE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[a-z]\.)\s+")
+# "Tabel 2 Kosten 2026": a caption names a table, it holds none of its values
+_CAPTION = re.compile(r"(?:tabel|figuur|grafiek|bijlage|overzicht)\s+\d", re.IGNORECASE)
+# A question asking for one of these forms is answered by a row that holds one.
+VALUE_TYPES = ("number", "money", "date")
 
 
 def is_header(text: str) -> bool:
@@ -28,20 +36,30 @@ def is_header(text: str) -> bool:
 def is_row(text: str) -> bool:
     """A label followed by two or more numeric cells, not a prose sentence."""
     return (len(_CELL.findall(text)) >= 2
-            and not text.rstrip().endswith((".", ":", ";", ",", "?"))
+            and not text.rstrip().endswith(_SENTENCE_END)
             and not is_header(text))
 
 
-def table_cell(candidates: list[Candidate], question: str,
-               index) -> tuple[Candidate, Candidate] | None:
-    """(header, row) of the table row that answers ``question``, or None.
+def is_pair(text: str, max_words: int) -> bool:
+    """A label and its value on one short unpunctuated line ("Totaal € 751.000",
+    "Raadsvergadering: 3 juli 2027"): a two-column table row or a fact sheet's line."""
+    text = text.strip()
+    return (bool(text) and text[0].isalpha() and len(text.split()) <= max_words
+            and not text.endswith(_SENTENCE_END) and not _CAPTION.match(text))
 
-    The question must name a year that is one of the header's columns, and the row's
-    label must hold more of the question's other (IDF-weighted) words than the ranker's
-    best sentence does if that sentence names the year too: a row about something else
-    never displaces a sentence that answers."""
+
+def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
+               pair_words: int) -> tuple[Candidate | None, Candidate] | None:
+    """(header or None, row) of the table row that answers ``question``, or None.
+
+    A question naming a year is answered from a row under a header that holds that
+    year; a question asking for a number, amount or date without a year, by a row or
+    label-and-value line holding a value of that form. Either way the row must hold more
+    of the question's other (IDF-weighted) words than the ranker's best sentence does, if
+    that sentence could answer at all: a row about something else never displaces a
+    sentence that answers."""
     asked_years = set(_YEAR.findall(question))
-    if not asked_years or not candidates:
+    if not candidates or not (asked_years or qtype in VALUE_TYPES):
         return None
     weights = {t: w for t, w in index.term_weights(question).items()
                if not NUMBER.fullmatch(t)}
@@ -52,11 +70,19 @@ def table_cell(candidates: list[Candidate], question: str,
     def share(text: str) -> float:
         return sum(weights.get(t, 0.0) for t in index.terms(text)) / total
 
+    def holds_value(text: str) -> bool:
+        text = _CLAUSE.sub("", text)
+        return qtype not in VALUE_TYPES or new_value(qtype, text, question) >= 1.0
+
     by_place = {(c.chunk.id, c.sentence.start): c for c in candidates}
     best = candidates[0].sentence.text
-    # A best sentence without the asked year cannot say what happened in that year.
-    best_share = share(best) if asked_years & set(_YEAR.findall(best)) else 0.0
-    found, found_share = None, best_share
+    # A best sentence without the asked year cannot say what happened in that year, and
+    # one without a value of the asked form cannot say how much or when.
+    answers = holds_value(best)
+    if not asked_years and answers:
+        return None  # the ranker's sentence holds a value; only a lexical tie-break is left
+    answers = answers and asked_years & set(_YEAR.findall(best))
+    found, found_share = None, share(best) if answers else 0.0
     seen = set()
     for cand in candidates:
         chunk = cand.chunk
@@ -65,17 +91,39 @@ def table_cell(candidates: list[Candidate], question: str,
         if chunk.id in seen or chunk.source != candidates[0].chunk.source:
             continue
         seen.add(chunk.id)
-        sentences = chunk.sentences
+        for first, row in _rows(chunk.sentences, asked_years, pair_words):
+            if not asked_years and not holds_value(row.text):
+                continue  # under a year's header the cells are the values, often bare
+            s = share(row.text)
+            if s > found_share:
+                # a first line without a value of the asked form labels the columns
+                header = first if first is not row and (
+                    is_header(first.text) or not holds_value(first.text)) else None
+                found_share = s
+                found = (header and by_place[(chunk.id, header.start)],
+                         by_place[(chunk.id, row.start)])
+    return found
+
+
+def _rows(sentences, asked_years: set[str], pair_words: int):
+    """(header, row) for each table row of a chunk. With asked years: only rows under a
+    header holding one of them. Without: every row or label-and-value line, with the
+    first line of its run of table-like lines."""
+    if asked_years:
         for i, head in enumerate(sentences):
-            if head.heading or not is_header(head.text):
-                continue
-            if not asked_years & set(_YEAR.findall(head.text)):
+            if head.heading or not is_header(head.text) or not asked_years & set(
+                    _YEAR.findall(head.text)):
                 continue
             for row in sentences[i + 1:]:
                 if row.heading or not is_row(row.text):
                     break
-                s = share(row.text)
-                if s > found_share:
-                    found_share = s
-                    found = (by_place[(chunk.id, head.start)], by_place[(chunk.id, row.start)])
-    return found
+                yield head, row
+        return
+    first = None  # the first line of the current run of table-like lines
+    for s in sentences:
+        if s.heading or not (is_row(s.text) or is_header(s.text)
+                             or is_pair(s.text, pair_words)):
+            first = None
+            continue
+        first = first or s
+        yield first, s

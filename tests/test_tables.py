@@ -1,10 +1,11 @@
-"""Flattened tables: "hoeveel ... in 2027?" is answered by the row under the year's header."""
+"""Flattened tables: "hoeveel ... in 2027?" is answered by the row under the year's header,
+"wat kost ...?" by the row holding the amount that the ranker's sentence lacks."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa.tables import is_header, is_row
+from qa.tables import is_header, is_pair, is_row
 from tests.conftest import chunk_of
 
 BEGROTING = """Begroting beheer openbare ruimte 2025-2027
@@ -40,6 +41,20 @@ Het onderhoud van bruggen valt buiten deze tabel en wordt in 2026 geraamd op
 ])
 def test_table_lines_are_told_from_prose(text, header, row):
     assert (is_header(text), is_row(text)) == (header, row)
+
+
+@pytest.mark.parametrize("text, pair", [
+    ("Totaal € 751.000", True),
+    ("Raadsvergadering: 3 juli 2027", True),
+    ("Ontbreken brandmeldinstallatie € 5.000 per week", True),
+    ("Tabel 2 Gemeentelijke kosten 2026", False),  # a caption holds no values
+    ("De leges bedragen € 78,50.", False),  # prose
+    ("2.1 Kosten", False),  # starts with a number: a heading, not a label
+    ("Een lange regel zonder punt aan het eind die gewoon doorloopt op de volgende regel "
+     "van de tekst € 5", False),
+])
+def test_label_and_value_lines(text, pair):
+    assert is_pair(text, max_words=12) == pair
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +115,40 @@ def test_a_row_in_another_documents_table_never_answers():
     library = _candidates("bieb.txt", ["Voor 2026 bedraagt de subsidie € 1.385.000."])
     poverty = _candidates("armoede.txt", ["Post 2026 2027 2028", "Subsidies 155 155 160",
                                           "Subsidie partners 155 160 160"])
-    assert table_cell(library + poverty, question, _Words()) is None
-    header, row = table_cell(poverty + library, question, _Words())
+    assert table_cell(library + poverty, question, "money", _Words(), 12) is None
+    header, row = table_cell(poverty + library, question, "money", _Words(), 12)
     assert (header.sentence.text, row.sentence.text) == ("Post 2026 2027 2028",
                                                          "Subsidie partners 155 160 160")
+
+
+def test_a_best_sentence_without_an_amount_gives_way_to_the_row():
+    from qa.tables import table_cell
+
+    # names the year and the organisation, but holds no amount: it cannot answer
+    best = "De hogere subsidie voor Humanitas in 2026 is nodig omdat er 40 vrijwilligers komen."
+    rows = ["Organisatie 2025 2026 2027", "Humanitas respijt 38.000 52.000 53.000",
+            "Logeerhuis 64.000 70.000 70.000"]
+    found = table_cell(_candidates("nota.txt", [best, *rows]),
+                       "hoeveel subsidie krijgt humanitas in 2026", "money", _Words(), 12)
+    assert found is not None and found[1].sentence.text == rows[1]
+
+
+def test_a_clause_number_is_no_amount():
+    from qa.tables import table_cell
+
+    lines = ["3.1 Bij het bepalen van de hoogte van een dwangsom telt het voordeel.",
+             "Overtreding Dwangsom", "Ontbreken rookmelder € 5.000 per week",
+             "Bouwen zonder vergunning € 2.500 per week"]
+    header, row = table_cell(_candidates("vth.txt", lines),
+                             "hoe hoog is de dwangsom als een rookmelder ontbreekt", "money",
+                             _Words(), 12)
+    assert (header.sentence.text, row.sentence.text) == (lines[1], lines[2])
+
+
+def test_a_best_sentence_with_an_amount_keeps_its_place_without_a_year():
+    from qa.tables import table_cell
+
+    lines = ["De leges voor een kapvergunning bedragen € 78,50.", "Soort Leges",
+             "Kapvergunning aanvragen € 80,00"]
+    assert table_cell(_candidates("leges.txt", lines), "wat kost een kapvergunning",
+                      "money", _Words(), 12) is None

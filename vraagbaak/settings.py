@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     answer_hits: int = 5
     answer_max_sentences: int = 2
     answer_list_sentences: int = 4  # list items quoted together for list questions
+    # A short line without sentence punctuation ("Totaal € 751.000") is read as a
+    # label-and-value table row up to this many words (qa/tables.py).
+    answer_pair_max_words: int = 12
     # A sentence repeated at another place is cited as a second source (a marker only)
     # when it has this many words; shorter repeats ("Totaalbedrag") are stray words.
     answer_repeat_min_words: int = 4
