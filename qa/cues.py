@@ -67,7 +67,7 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     )),
     ("list", re.compile(
         r"\bwelke\b.*\b(?:zijn|worden|noem)\b|\bnoem\b|\bwat zijn de\b|\bopsomming\b|"
-        r"\bwelke \w+en\b"
+        r"\bwelke (?:\w+e )?(?!is\b|was\b)\w+(?:en|s|'s)\b|\ballemaal\b|\boverzicht\b"
     )),
     ("yes_no", re.compile(
         r"^(?:\W*)(?:is|zijn|heeft|hebben|kan|kunnen|mag|mogen|moet|moeten|wordt|worden|"
@@ -80,12 +80,23 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
 CUE_TYPES = ("date", "money", "number", "why", "who", "list")
 
 
+# "wat betaal je per uur", "hoe hoog is de dwangsom", "wat zijn de leges": an amount is
+# asked without "hoeveel geld". Only a what-, number- or list-question is read so: "wie
+# betaalt" asks for a payer, "krijgt een club subsidie?" for yes or no.
+_MONEY_WORDS = re.compile(
+    r"\b(?:wat|hoe hoog|hoe groot|hoeveel)\b.*\b(?:kost|kosten|betaal|betaalt|betalen|"
+    r"bedrag|totaalbedrag|budget|subsidie|bijdrage|basisbijdrage|krediet|tarief|tarieven|"
+    r"leges|prijs|vergoeding|dwangsom|boete|naheffing|geld|rijksgeld|investering|"
+    r"geïnvesteerd|geinvesteerd|rente|euro)\b"
+)
+
+
 def question_type(question: str) -> str:
     q = question.lower().strip()
-    for name, pattern in TYPE_PATTERNS:
-        if pattern.search(q):
-            return name
-    return "what"
+    name = next((name for name, pattern in TYPE_PATTERNS if pattern.search(q)), "what")
+    if name in ("what", "number", "list") and _MONEY_WORDS.search(q):
+        return "money"
+    return name
 
 
 # "hoe vaak", "hoe groot", "hoe heet": the word after "hoe" says what form the answer

@@ -145,6 +145,24 @@ def test_question_type_reads_hoe_plus_adverb(question, qtype):
     assert question_type(question) == qtype
 
 
+@pytest.mark.parametrize(("question", "qtype"), [
+    ("wat betaal je per uur voor een plek op straat", "money"),
+    ("hoe hoog is de dwangsom als er geen brandmelder is", "money"),
+    ("wat zijn de leges voor een kapvergunning?", "money"),
+    ("wie betaalt de kosten van het onderzoek?", "who"),  # a payer, not an amount
+    ("krijgt een club subsidie voor het dak?", "yes_no"),
+    ("waarom is het budget verhoogd?", "why"),
+    ("wat moet ik allemaal meesturen met de aanvraag", "list"),
+    ("welke corporaties doen mee aan de city deal", "list"),
+    ("welke duitse steden tekenden de intentieverklaring", "list"),
+    ("welke wijk is aangewezen als proeftuin", "what"),  # "is" is no plural
+])
+def test_question_type_reads_amounts_and_enumerations_without_hoeveel(question, qtype):
+    from qa.cues import question_type
+
+    assert question_type(question) == qtype
+
+
 def test_subject_drops_the_form_word_after_hoe_only(demo_index):
     from qa.cues import subject
 
