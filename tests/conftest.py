@@ -37,6 +37,19 @@ def chunk_of(parts: list[tuple[str, bool]], source: str = "a.md"):
     return Chunk(source, source, source, (), "\n".join(t for t, _ in parts), 1, len(parts),
                  sentences=tuple(sentences))
 
+
+class WordIndex:
+    """An index stand-in whose terms are lowercased words, each weighing 1: enough for
+    the answerer's word-overlap choices (table rows) without building an index."""
+
+    @staticmethod
+    def terms(text):
+        return frozenset(text.lower().split())
+
+    def term_weights(self, text):
+        return dict.fromkeys(self.terms(text), 1.0)
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     from vraagbaak.settings import Settings

@@ -17,7 +17,7 @@ from qa.features import (
     question_features,
 )
 from qa.ranker import DEFAULT_PATH, Ranker, RankerProblem
-from tests.conftest import MERGED_SECTIONS_MD, chunk_of
+from tests.conftest import MERGED_SECTIONS_MD, WordIndex, chunk_of
 
 
 def test_shipped_ranker_matches_the_features_this_code_computes():
@@ -329,6 +329,6 @@ def test_an_enumerated_reason_is_answered_with_its_whole_list(settings, qtype, g
              ("er een netaansluiting op 2 km ligt.", False)]
     chunk = chunk_of(parts)
     item = Candidate(0, chunk, chunk.sentences[3], {}, score=1.0)
-    answerer = ExtractiveAnswerer(None, settings, Ranker.load())
+    answerer = ExtractiveAnswerer(WordIndex(), settings, Ranker.load())
     quote = answerer._choose([item], qtype, "waarom komen de molens in die polder")[0].sentence
     assert (quote.line_start, quote.line_end) == ((2, 5) if grows else (4, 4))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qa.tables import is_header, is_pair, is_row
-from tests.conftest import chunk_of
+from tests.conftest import WordIndex, chunk_of
 
 BEGROTING = """Begroting beheer openbare ruimte 2025-2027
 
@@ -90,17 +90,6 @@ def test_a_prose_sentence_that_answers_is_not_displaced_by_a_row(table_qa):
     assert answer.citations[0].quote.rstrip().endswith(".")
 
 
-class _Words:
-    """Terms are lowercased words, each weighing 1: enough to test the row choice."""
-
-    @staticmethod
-    def terms(text):
-        return frozenset(text.lower().split())
-
-    def term_weights(self, text):
-        return dict.fromkeys(self.terms(text), 1.0)
-
-
 def _candidates(source: str, lines: list[str]):
     from qa.features import Candidate
 
@@ -115,8 +104,8 @@ def test_a_row_in_another_documents_table_never_answers():
     library = _candidates("bieb.txt", ["Voor 2026 bedraagt de subsidie € 1.385.000."])
     poverty = _candidates("armoede.txt", ["Post 2026 2027 2028", "Subsidies 155 155 160",
                                           "Subsidie partners 155 160 160"])
-    assert table_cell(library + poverty, question, "money", _Words(), 12) is None
-    header, row = table_cell(poverty + library, question, "money", _Words(), 12)
+    assert table_cell(library + poverty, question, "money", WordIndex(), 12) is None
+    header, row = table_cell(poverty + library, question, "money", WordIndex(), 12)
     assert (header.sentence.text, row.sentence.text) == ("Post 2026 2027 2028",
                                                          "Subsidie partners 155 160 160")
 
@@ -129,7 +118,7 @@ def test_a_best_sentence_without_an_amount_gives_way_to_the_row():
     rows = ["Organisatie 2025 2026 2027", "Humanitas respijt 38.000 52.000 53.000",
             "Logeerhuis 64.000 70.000 70.000"]
     found = table_cell(_candidates("nota.txt", [best, *rows]),
-                       "hoeveel subsidie krijgt humanitas in 2026", "money", _Words(), 12)
+                       "hoeveel subsidie krijgt humanitas in 2026", "money", WordIndex(), 12)
     assert found is not None and found[1].sentence.text == rows[1]
 
 
@@ -141,7 +130,7 @@ def test_a_clause_number_is_no_amount():
              "Bouwen zonder vergunning € 2.500 per week"]
     header, row = table_cell(_candidates("vth.txt", lines),
                              "hoe hoog is de dwangsom als een rookmelder ontbreekt", "money",
-                             _Words(), 12)
+                             WordIndex(), 12)
     assert (header.sentence.text, row.sentence.text) == (lines[1], lines[2])
 
 
@@ -151,4 +140,4 @@ def test_a_best_sentence_with_an_amount_keeps_its_place_without_a_year():
     lines = ["De leges voor een kapvergunning bedragen € 78,50.", "Soort Leges",
              "Kapvergunning aanvragen € 80,00"]
     assert table_cell(_candidates("leges.txt", lines), "wat kost een kapvergunning",
-                      "money", _Words(), 12) is None
+                      "money", WordIndex(), 12) is None
