@@ -20,6 +20,13 @@ DATE = re.compile(
     r"\bkwartaal\b|\bQ[1-4]\b|\b(?:voorjaar|najaar|zomer|winter)\b",
     re.IGNORECASE,
 )
+# "wanneer" is answered by a day or a month far more often than by a year alone, which
+# also stands in names ("Voorjaarsnota 2027") and periods ("2014-2024").
+DAY_OR_MONTH = re.compile(
+    rf"\b\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}\b|\b(?:{MONTHS})\b|\bkwartaal\b|\bQ[1-4]\b|"
+    r"\b(?:voorjaar|najaar|zomer|winter)\b",
+    re.IGNORECASE,
+)
 # Dutch number words, also compounds such as "vijfentwintig" and "tweehonderd" (but not
 # "achter"); "een" is left out here because it is mostly the article.
 _TENS = r"twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|duizend"
@@ -133,7 +140,9 @@ def new_value(qtype: str, sentence: str, question: str) -> float:
 def cue_score(qtype: str, sentence: str) -> float:
     """1.0 when the sentence carries the surface form the question type asks for."""
     if qtype == "date":
-        return 1.0 if DATE.search(sentence) else 0.0
+        if DAY_OR_MONTH.search(sentence):
+            return 1.0
+        return 0.6 if DATE.search(sentence) else 0.0
     if qtype == "money":
         if MONEY.search(sentence) and NUMBER.search(sentence):
             return 1.0

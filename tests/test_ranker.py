@@ -133,6 +133,16 @@ def test_new_value_wants_a_value_the_question_does_not_state(qtype, question, se
     assert new_value(qtype, sentence, question) == expected
 
 
+def test_a_day_or_month_is_a_stronger_date_cue_than_a_year_alone():
+    from qa.cues import cue_score
+
+    day = cue_score("date", "De raad besluit op 3 juli 2027 over de nota.")
+    month = cue_score("date", "De opening is in september 2028.")
+    year = cue_score("date", "De Voorjaarsnota 2027 legt de kaders vast.")
+    none = cue_score("date", "De raad besluit over de nota.")
+    assert day == month > year > none == 0.0
+
+
 @pytest.mark.parametrize(("question", "qtype"), [
     ("hoe vaak wordt het restafval opgehaald?", "number"),
     ("hoe hoog is de huur?", "number"),
