@@ -52,6 +52,18 @@ WHO = re.compile(
     r"college|raad|partijen|regio|board|bv|b\.v\.|coa|ggd|universiteit|saxion|bestuur)\b|"
     r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*",
 )
+# A named person or body ("de heer T. Vermaning", "wethouder M.J. Kuipers", "Stichting
+# Welzijn", "Van Dorp B.V."): "wie" is answered by a name far more often than by the
+# words "gemeente" or "college", which stand in nearly every sentence of a municipality.
+NAMED = re.compile(
+    r"\b(?:de heer|mevrouw|dhr\.|mw\.|mr\.|ir\.|ing\.|drs\.|dr\.|prof\.)\s|"
+    r"\b[A-Z]\.(?:[A-Z]\.)*\s*(?:\([A-Z][a-z]+\)\s*)?(?:van |de |der |den )*[A-Z][a-z]+|"
+    r"\b(?:wethouder|burgemeester|directeur|voorzitter|voorzitterschap van|projectleider|"
+    r"coördinator|programmamanager|contactpersoon|portefeuillehouder|secretaris|adviseur|"
+    r"beleidsadviseur|gedeputeerde|minister)\s+(?:[A-Z]\.)*\s*[A-Z][a-z]+|"
+    r"\b(?:Stichting|Vereniging|Coöperatie|Omgevingsdienst|Veiligheidsregio|GGD|Politie|"
+    r"Samenwerkingsverband|Waterschap)\s+[A-Z]|\b[A-Z][\w-]+\s+(?:B\.V\.|BV|N\.V\.|U\.A\.)"
+)
 LIST = re.compile(r"[;•]|,.*,|\b(?:en|zoals|onder andere|o\.a\.)\b", re.IGNORECASE)
 
 TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
@@ -152,7 +164,9 @@ def cue_score(qtype: str, sentence: str) -> float:
     if qtype == "why":
         return 1.0 if REASON.search(sentence) else 0.0
     if qtype == "who":
-        return 1.0 if WHO.search(sentence) else 0.0
+        if NAMED.search(sentence):
+            return 1.0
+        return 0.6 if WHO.search(sentence) else 0.0
     if qtype == "list":
         return 1.0 if LIST.search(sentence) else 0.3
     return 0.5  # "what" and "yes_no" have no reliable surface cue

@@ -143,6 +143,20 @@ def test_a_day_or_month_is_a_stronger_date_cue_than_a_year_alone():
     assert day == month > year > none == 0.0
 
 
+@pytest.mark.parametrize(("sentence", "cue"), [
+    ("De directeur-bestuurder is de heer T. (Thijs) Vermaning.", 1.0),
+    ("Portefeuillehouder: wethouder M.J. (Marco) Kuipers", 1.0),
+    ("Het werk wordt gegund aan Van Dorp Wegservice B.V. uit Schoonrijk.", 1.0),
+    ("Het jongerenwerk wordt uitgevoerd door Stichting Welzijn Lindewaarde.", 1.0),
+    ("De gemeente betaalt de kosten van het onderzoek.", 0.6),  # a body, but no name
+    ("Het onderzoek duurt drie maanden.", 0.0),
+])
+def test_a_name_is_a_stronger_who_cue_than_a_generic_body(sentence, cue):
+    from qa.cues import cue_score
+
+    assert cue_score("who", sentence) == cue
+
+
 @pytest.mark.parametrize(("question", "qtype"), [
     ("hoe vaak wordt het restafval opgehaald?", "number"),
     ("hoe hoog is de huur?", "number"),
