@@ -15,18 +15,14 @@ MONTHS = (
     r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
     r"december|jan|feb|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec"
 )
-DATE = re.compile(
-    rf"{YEAR}|\b\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}\b|\b(?:{MONTHS})\b|"
-    r"\bkwartaal\b|\bQ[1-4]\b|\b(?:voorjaar|najaar|zomer|winter)\b",
-    re.IGNORECASE,
-)
 # "wanneer" is answered by a day or a month far more often than by a year alone, which
 # also stands in names ("Voorjaarsnota 2027") and periods ("2014-2024").
-DAY_OR_MONTH = re.compile(
+_DAY_OR_MONTH = (
     rf"\b\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}\b|\b(?:{MONTHS})\b|\bkwartaal\b|\bQ[1-4]\b|"
-    r"\b(?:voorjaar|najaar|zomer|winter)\b",
-    re.IGNORECASE,
+    r"\b(?:voorjaar|najaar|zomer|winter)\b"
 )
+DAY_OR_MONTH = re.compile(_DAY_OR_MONTH, re.IGNORECASE)
+DATE = re.compile(rf"{YEAR}|{_DAY_OR_MONTH}", re.IGNORECASE)
 # Dutch number words, also compounds such as "vijfentwintig" and "tweehonderd" (but not
 # "achter"); "een" is left out here because it is mostly the article.
 _TENS = r"twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|duizend"
