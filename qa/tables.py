@@ -57,8 +57,7 @@ def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
     label-and-value line holding a value of that form. Either way the row must hold more
     of the question's other (IDF-weighted) words than the ranker's best sentence does, if
     that sentence could answer at all: a row about something else never displaces a
-    sentence that answers. Without a year, a prose sentence holding a value is never
-    displaced at all; a row the ranker chose is, by a row of the question's words."""
+    sentence that answers."""
     asked_years = set(_YEAR.findall(question))
     if not candidates or not (asked_years or qtype in _VALUE_TYPES):
         return None
@@ -78,18 +77,12 @@ def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
     by_place = {(c.chunk.id, c.sentence.start): c for c in candidates}
     best = candidates[0].sentence.text
     # A best sentence without the asked year cannot say what happened in that year, and
-    # one without a value of the asked form cannot say how much or when. A best sentence
-    # that is itself a row only matched its table: another row may match the question.
-    holds = holds_value(best)
-    if asked_years:
-        baseline = share(best) if holds and asked_years & set(_YEAR.findall(best)) else 0.0
-    elif not holds:
-        baseline = 0.0
-    elif _tabular(best, pair_words):
-        baseline = share(best)
-    else:
-        return None  # a prose sentence with a value: only a lexical tie-break is left
-    found, found_share = None, baseline
+    # one without a value of the asked form cannot say how much or when.
+    answers = holds_value(best)
+    if not asked_years and answers:
+        return None  # the ranker's sentence holds a value; only a lexical tie-break is left
+    answers = answers and asked_years & set(_YEAR.findall(best))
+    found, found_share = None, share(best) if answers else 0.0
     seen = set()
     for cand in candidates:
         chunk = cand.chunk
@@ -112,10 +105,6 @@ def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
     return found
 
 
-def _tabular(text: str, pair_words: int) -> bool:
-    return is_row(text) or is_header(text) or is_pair(text, pair_words)
-
-
 def _rows(sentences, asked_years: set[str], pair_words: int):
     """(header, row) for each table row of a chunk. With asked years: only rows under a
     header holding one of them. Without: every row or label-and-value line, with the
@@ -132,7 +121,8 @@ def _rows(sentences, asked_years: set[str], pair_words: int):
         return
     first = None  # the first line of the current run of table-like lines
     for s in sentences:
-        if s.heading or not _tabular(s.text, pair_words):
+        if s.heading or not (is_row(s.text) or is_header(s.text)
+                             or is_pair(s.text, pair_words)):
             first = None
             continue
         first = first or s

@@ -141,13 +141,3 @@ def test_a_best_sentence_with_an_amount_keeps_its_place_without_a_year():
              "Kapvergunning aanvragen € 80,00"]
     assert table_cell(_candidates("leges.txt", lines), "wat kost een kapvergunning",
                       "money", WordIndex(), 12) is None
-
-
-def test_a_row_the_ranker_chose_gives_way_to_the_row_the_question_names():
-    from qa.tables import table_cell
-
-    lines = ["Aantal zonnepanelen ca. 44.500", "Kerngegeven Waarde", "Piekvermogen 24,5 MWp",
-             "Aantal zonnepanelen ca. 44.500"]
-    candidates = _candidates("zon.txt", lines)
-    found = table_cell(candidates, "hoe groot is het piekvermogen", "number", WordIndex(), 12)
-    assert found is not None and found[1].sentence.text == "Piekvermogen 24,5 MWp"
