@@ -207,8 +207,9 @@ class Index:
         return lines[max(0, line_start - 1) : line_end]
 
     def provable_lines(self, source: str, line_start: int, line_end: int) -> tuple[str, ...]:
-        """The lines a quote is proven against: the original ones with running page headers
-        and footers blanked, as ingest dropped them (computed once per document)."""
+        """The lines a quote is proven against: the original ones with page furniture
+        (running headers and footers, contents entries) blanked, as ingest dropped them
+        (computed once per document)."""
         lines = self._provable.get(source)
         if lines is None:
             lines = tuple(without_furniture(self._lines.get(source, ()),

@@ -114,8 +114,8 @@ def furniture_of(lines: Sequence[str], kind: str) -> frozenset[int]:
 
 
 def without_furniture(lines: Sequence[str], kind: str) -> list[str]:
-    """The lines with running headers and footers blanked (same length, same numbering):
-    what a quote is proven against."""
+    """The lines with page furniture (running headers and footers, contents entries)
+    blanked, same length and numbering: what a quote is proven against."""
     drop = furniture_of(lines, kind)
     return ["" if i in drop else line for i, line in enumerate(lines)]
 

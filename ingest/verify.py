@@ -97,7 +97,7 @@ def traceability_problems(doc, chunks) -> list[str]:
     from ingest.types import Chunk
 
     problems: list[str] = []
-    lines = without_furniture(doc.lines, doc.kind)  # page headers and footers are dropped
+    lines = without_furniture(doc.lines, doc.kind)  # page furniture is dropped
     covered = bytearray(len(lines) + 2)
     for c in chunks:
         where = f"{c.source}:{c.line_start}-{c.line_end}"
