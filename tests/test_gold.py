@@ -107,8 +107,8 @@ def test_eval_loader_resolves_the_same_lines():
 @pytest.mark.parametrize("folder", sorted((ROOT / "eval" / "sets").iterdir()),
                          ids=lambda p: p.name)
 def test_independent_set_is_well_formed(folder):
-    """calibrate.py reads the abstention threshold off these sets: a drifted evidence line
-    would silently move it."""
+    """calibrate.py trains the sentence model on these sets and reads the abstention
+    threshold off them: a drifted evidence line would silently move both."""
     from eval.gold import load_gold, read_records
 
     records = read_records(folder / "gold.jsonl")

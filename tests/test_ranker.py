@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from eval.calibrate import Row, fit_question, fit_sentences
+from eval.calibrate import Row, fit_question, fit_sentences, held_out_sentence_models
 from qa.features import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
@@ -87,6 +88,38 @@ def test_fit_sentences_finds_the_feature_that_marks_the_answer():
     w = fit_sentences(rows, l2=3.0)
     assert int(np.argmax(w)) == k
     assert w[k] > 5 * np.abs(np.delete(w, k)).max()
+
+
+def _synthetic_rows(fold: str, feature: str, n: int, rng, answerable: bool = True) -> list[Row]:
+    k = SENTENCE_FEATURES.index(feature)
+    rows = []
+    for i in range(n):
+        x = rng.normal(size=(6, len(SENTENCE_FEATURES)))
+        right = np.zeros(6, bool)
+        if answerable:
+            right[i % 6] = True
+            x[i % 6, k] += 3.0
+        item = SimpleNamespace(id=f"q{i}", answerable=answerable)
+        rows.append(Row(item=item, pool=None, x=x, right=right, cited=right.copy(), fold=fold))
+    return rows
+
+
+def test_each_fold_is_scored_by_a_model_that_never_saw_it():
+    """The sets' writers differ: a set whose answers carry one mark is scored by a model
+    that learned only the other sets' mark, so its held-out scores cannot find them. A
+    leak (the set in its own training data) would find them at once."""
+    rng = np.random.default_rng(3)
+    own = _synthetic_rows("set-a", "cue_date", 40, rng)
+    others = _synthetic_rows("set-b", "cue_money", 40, rng) + _synthetic_rows(
+        "set-c", "cue_money", 40, rng)
+    loose = _synthetic_rows(None, "cue_money", 5, rng, answerable=False)  # no fold
+    scores, w_mean = held_out_sentence_models(own + others + loose, l2=3.0)
+    found = np.mean([np.argmax(scores[r.key]) == np.argmax(r.right) for r in own])
+    assert found < 0.5
+    found = np.mean([np.argmax(scores[r.key]) == np.argmax(r.right) for r in others])
+    assert found > 0.8  # set-b is scored by a model that learned set-c's mark, and back
+    assert all(np.allclose(scores[r.key], r.x @ w_mean) for r in loose)
+    assert len(scores) == len(own) + len(others) + len(loose)  # same ids, other folds
 
 
 def test_fit_question_is_balanced_and_separates_a_clear_signal():
