@@ -51,14 +51,16 @@ def build_chain(index, settings) -> Runnable:
 
 
 def format_answer(answer: Answer) -> Answer:
-    """The short answer text: each quote followed by its citation marker. A quote held in
-    an earlier one (the same sentence at another place) adds only its marker."""
+    """The short answer text: each quote followed by its citation marker, and by "…"
+    where the document goes on. A quote held in an earlier one (the same sentence at
+    another place) adds only its marker."""
     if answer.found:
         shown: list[tuple[str, str]] = []  # (quote, its text with markers)
         for c in answer.citations:
             j = next((i for i, (q, _) in enumerate(shown) if repeats(c.quote, q)), None)
             if j is None:
-                shown.append((c.quote, f"{c.quote} [{c.n}]"))
+                ellipsis = " …" if c.continues else ""
+                shown.append((c.quote, f"{c.quote}{ellipsis} [{c.n}]"))
             else:
                 shown[j] = (shown[j][0], f"{shown[j][1]}[{c.n}]")
         answer.text = " ".join(text for _, text in shown)

@@ -21,6 +21,9 @@ from qa.tables import table_cell
 from qa.types import NOT_FOUND, Answer, Citation
 
 log = logging.getLogger(__name__)
+# Room around each quote in the answer text: " … [n] " (qa/chain.py's formatter).
+QUOTE_OVERHEAD = 8
+_GOES_ON = (";", ":", ",")  # a quote ending so stops inside an enumeration
 
 
 class ExtractiveAnswerer:
@@ -98,7 +101,7 @@ class ExtractiveAnswerer:
         its list, so it grows forward only; a list item grows both ways."""
         sentences = cand.chunk.sentences
         i = j = sentences.index(cand.sentence)
-        limit = self.s.answer_max_chars - 6
+        limit = self.s.answer_max_chars - QUOTE_OVERHEAD
 
         def fits(a: int, b: int) -> bool:
             return (b - a + 1 <= self.s.answer_list_sentences
@@ -124,7 +127,7 @@ class ExtractiveAnswerer:
         text = cand.sentence.text
         sentences = cand.chunk.sentences
         i = sentences.index(cand.sentence)
-        limit = self.s.answer_max_chars - 6
+        limit = self.s.answer_max_chars - QUOTE_OVERHEAD
         if (BACKWARD_REASON.search(text) and not _asks(cand)
                 and not REASON.search(BACKWARD_REASON.sub("", text))):
             if (i > 0 and not sentences[i - 1].heading
@@ -141,8 +144,9 @@ class ExtractiveAnswerer:
     def _cite(self, cand: Candidate, n: int) -> Citation | None:
         sent, chunk = cand.sentence, cand.chunk
         quote, end = sent.text, sent.end
-        limit = self.s.answer_max_chars - 6
-        if len(quote) > limit:  # keep the quote verbatim: cut at a word boundary
+        limit = self.s.answer_max_chars - QUOTE_OVERHEAD
+        cut = len(quote) > limit
+        if cut:  # keep the quote verbatim: cut at a word boundary
             quote = quote[:limit].rsplit(" ", 1)[0]
             end = sent.start + len(quote)
         original = self.index.provable_lines(chunk.source, sent.line_start, sent.line_end)
@@ -159,6 +163,7 @@ class ExtractiveAnswerer:
             chunk_text=chunk.text,
             quote_start=sent.start,
             quote_end=end,
+            continues=cut or quote.rstrip().endswith(_GOES_ON),
         )
 
 
@@ -185,10 +190,10 @@ def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
                 chosen.append(cand)  # the same words elsewhere: only a marker is added
                 budget -= 4
             continue
-        if len(cand.sentence.text) + 6 <= budget:
+        if len(cand.sentence.text) + QUOTE_OVERHEAD <= budget:
             sentences += 1
             chosen.append(cand)
-            budget -= len(cand.sentence.text) + 6
+            budget -= len(cand.sentence.text) + QUOTE_OVERHEAD
     return chosen
 
 

@@ -25,6 +25,10 @@ class Citation:
     chunk_text: str
     quote_start: int  # char offsets of the quote inside chunk_text
     quote_end: int
+    # The document goes on where the quote stops: a sentence cut at the length limit, or
+    # a list that runs past the items quoted. The answer shows "…" so no reader takes
+    # a part for the whole.
+    continues: bool = False
 
     def to_json(self) -> dict:
         return {

@@ -53,13 +53,14 @@ def test_every_citation_is_verbatim_in_its_source_span_over_the_gold_set(qa):
             assert _verified(c), (g["id"], c)
             assert c.chunk_text[c.quote_start : c.quote_end] == c.quote
             assert f"[{c.n}]" in answer.text
-        if answer.found:  # the answer is the quotes, each once, and nothing else
-            stripped, shown = answer.text, []
+        if answer.found:  # the answer is the quotes, each once, and nothing else but "…"
+            stripped, shown, quotes = answer.text, [], []
             for c in answer.citations:
                 marker = f" [{c.n}]" if f" [{c.n}]" in stripped else f"[{c.n}]"
                 stripped = stripped.replace(marker, "", 1)
-                if not any(repeats(c.quote, q) for q in shown):
-                    shown.append(c.quote)
+                if not any(repeats(c.quote, q) for q in quotes):
+                    quotes.append(c.quote)
+                    shown.append(c.quote + (" …" if c.continues else ""))
             assert stripped == " ".join(shown)
     assert n_citations > len(gold) // 2
 

@@ -389,3 +389,48 @@ def test_an_enumerated_reason_is_answered_with_its_whole_list(settings, qtype, g
     answerer = ExtractiveAnswerer(WordIndex(), settings, Ranker.load())
     quote = answerer._choose([item], qtype, "waarom komen de molens in die polder")[0].sentence
     assert (quote.line_start, quote.line_end) == ((2, 5) if grows else (4, 4))
+
+
+class _OwnLines:
+    """provable_lines stand-in: a chunk's own lines are the original document."""
+
+    def __init__(self, chunk):
+        self.lines = chunk.text.split("\n")
+
+    def provable_lines(self, source, line_start, line_end):
+        return tuple(self.lines[line_start - 1:line_end])
+
+
+@pytest.mark.parametrize("n, marked", [
+    (1, True),  # "De regeling kent drie onderdelen:" opens a list that follows
+    (2, True),  # "afvalstoffenheffing;" one item, more follow
+    (3, False),  # "rioolheffing." the list ends here
+    (4, False),  # "Totaal € 751.000" a table row is whole
+])
+def test_answer_marks_where_the_document_goes_on(settings, n, marked):
+    """Staff read a quoted list item as the whole list unless the answer says it goes on."""
+    from qa.chain import format_answer
+    from qa.extractive import ExtractiveAnswerer
+    from qa.types import Answer
+
+    chunk = chunk_of([("Doel", True), ("De regeling kent drie onderdelen:", False),
+                      ("afvalstoffenheffing;", False), ("rioolheffing.", False),
+                      ("Totaal € 751.000", False)])
+    answerer = ExtractiveAnswerer(_OwnLines(chunk), settings, Ranker.load())
+    citation = answerer._cite(Candidate(0, chunk, chunk.sentences[n], {}), 1)
+    text = format_answer(Answer("vraag?", True, "", citations=[citation])).text
+    assert text == chunk.sentences[n].text + (" … [1]" if marked else " [1]")
+
+
+def test_answer_marks_a_quote_cut_at_the_length_limit(settings):
+    from qa.chain import format_answer
+    from qa.extractive import ExtractiveAnswerer
+    from qa.types import Answer
+
+    long = "De gemeente " + "investeert verder in de wijk " * 30 + "tot 2030."
+    chunk = chunk_of([(long, False)])
+    answerer = ExtractiveAnswerer(_OwnLines(chunk), settings, Ranker.load())
+    citation = answerer._cite(Candidate(0, chunk, chunk.sentences[0], {}), 1)
+    text = format_answer(Answer("vraag?", True, "", citations=[citation])).text
+    assert citation.quote != long and long.startswith(citation.quote)
+    assert text.endswith(" … [1]") and len(text) <= settings.answer_max_chars
