@@ -22,6 +22,7 @@ from index.codec import chunk_from_record, chunk_to_record
 from index.dense import build_dense, save_dense
 from index.embedder import Embedder, load_embedder
 from index.lexical import Lexical
+from ingest import INGEST_VERSION
 from ingest.types import Chunk, Document, Skipped
 
 CHUNK_SETTINGS = (
@@ -31,6 +32,11 @@ CHUNK_SETTINGS = (
     "chunk_overlap_sentences",
 )
 
+
+
+def _chunking(settings) -> dict:
+    """What decides a document's chunks besides its bytes: reused only when all match."""
+    return {**{k: getattr(settings, k) for k in CHUNK_SETTINGS}, "ingest_version": INGEST_VERSION}
 
 
 class BuildProgress:
@@ -91,7 +97,7 @@ def _load_previous(idx_dir: Path, fingerprint: str, settings) -> dict[str, _DocE
         gen, manifest = store.read_manifest(idx_dir)
     except store.IndexProblem:
         return {}
-    same_chunking = all(manifest["chunking"].get(k) == getattr(settings, k) for k in CHUNK_SETTINGS)
+    same_chunking = manifest["chunking"] == _chunking(settings)
     if manifest["embedder"]["fingerprint"] != fingerprint or not same_chunking:
         return {}
     chunk_vecs = np.load(gen / "chunk_vectors.npy")
@@ -285,7 +291,7 @@ def _write(idx_dir: Path, entries: dict[str, _DocEntry], embedder: Embedder, set
     manifest = {
         "embedder": {"name": embedder.name, "fingerprint": embedder.fingerprint,
                      "dim": embedder.dim},
-        "chunking": {k: getattr(settings, k) for k in CHUNK_SETTINGS},
+        "chunking": _chunking(settings),
         "dense_index": "hnsw" if len(chunks) > settings.ann_threshold else "flat",
         "decompound": settings.bm25_decompound,
         "documents": {e.meta["source"]: e.meta for e in ordered},

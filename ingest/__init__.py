@@ -19,7 +19,12 @@ from ingest.loaders import iter_files, load_document
 from ingest.types import Chunk, Document, Sentence, Skipped
 from ingest.verify import has_words, quote_in_lines, traceability_problems
 
+# Raised whenever cleaning, structure or chunking rules change what a document becomes:
+# an index built by another version re-chunks every document instead of reusing them.
+INGEST_VERSION = 2
+
 __all__ = [
+    "INGEST_VERSION",
     "Chunk",
     "Document",
     "Sentence",

@@ -52,6 +52,14 @@ _PAGE_NUMBER = re.compile(
 _LIST_START = re.compile(rf"^(?:[{re.escape(BULLETS)}]|[-–—*+]\s|\(?(?:#|[a-z])[.)])")
 # A contents entry: a title, a dot leader and the page it starts on.
 _CONTENTS_ENTRY = re.compile(r"\S.*?(?:\.\s?){4,}\s*\d{1,4}\s*$|\S.*?…{2,}\s*\d{1,4}\s*$")
+# "Inhoud" above a contents list whose entries have no dot leader ("1  Aanleiding",
+# "Bijlage  Overzicht strooiacties"): read as headings, the last entry became the parent
+# of every section after it.
+_CONTENTS_HEADING = re.compile(r"(?:inhoud|inhoudsopgave|inhoudstafel)\s*:?", re.IGNORECASE)
+_PAGE_REF = re.compile(r"(?:\s*[.…]){2,}\s*\d{1,4}$|\s+\d{1,4}$")
+CONTENTS_MIN_ENTRIES = 3  # fewer short lines under "Inhoud" are a section, not a list
+CONTENTS_MAX_ENTRIES = 60
+CONTENTS_MAX_CHARS = 100
 PAGED_KINDS = frozenset({"txt", "pdf"})
 FURNITURE_MAX_CHARS = 140  # longer lines are text, whatever repeats
 HEADER_REACH = 3  # lines between a running header and the footer of its page break
@@ -99,10 +107,36 @@ def page_furniture(lines: Sequence[str]) -> frozenset[int]:
 
 
 def contents_entries(lines: Sequence[str]) -> frozenset[int]:
-    """0-based indices of table-of-contents lines ("4 Schuldhulpverlening ...... 7"):
-    they repeat the section titles, so they drew questions about a section to the
-    contents page and were read as headings themselves."""
-    return frozenset(i for i, line in enumerate(lines) if _CONTENTS_ENTRY.match(line.strip()))
+    """0-based indices of table-of-contents lines ("4 Schuldhulpverlening ...... 7", or
+    the list under an "Inhoud" line): they repeat the section titles, so they drew
+    questions about a section to the contents page and were read as headings themselves."""
+    found = {i for i, line in enumerate(lines) if _CONTENTS_ENTRY.match(line.strip())}
+    for i, line in enumerate(lines):
+        if _CONTENTS_HEADING.fullmatch(line.strip()):
+            found |= _contents_list(lines, i)
+    return frozenset(found)
+
+
+def _contents_list(lines: Sequence[str], head: int) -> set[int]:
+    """The "Inhoud" line and the entries under it: short lines without sentence
+    punctuation, up to the first blank line or the first title seen before (the text has
+    begun with its first heading). Empty when too few such lines follow."""
+    j = head + 1
+    while j < len(lines) and not lines[j].strip() and j <= head + 2:
+        j += 1  # a blank line may stand between the heading and its list
+    entries: list[int] = []
+    titles: set[str] = set()
+    while j < len(lines) and len(entries) < CONTENTS_MAX_ENTRIES:
+        text = " ".join(lines[j].split())
+        title = _PAGE_REF.sub("", text).lower()
+        if (not text or len(text) > CONTENTS_MAX_CHARS or not text[0].isalnum()
+                or (text[-1] in ".,;:!?" and not _CONTENTS_ENTRY.match(text))
+                or title in titles):
+            break
+        titles.add(title)
+        entries.append(j)
+        j += 1
+    return {head, *entries} if len(entries) >= CONTENTS_MIN_ENTRIES else set()
 
 
 def furniture_of(lines: Sequence[str], kind: str) -> frozenset[int]:

@@ -102,6 +102,25 @@ def test_changed_file_is_reembedded_alone(settings, embedder, tmp_path):
     assert {d.source for d in index.documents} == {"000_4905b858c5d87b03.txt"}
 
 
+def test_index_built_by_other_ingest_rules_is_rechunked(settings, embedder, tmp_path,
+                                                       monkeypatch):
+    """New cleaning or chunking rules reach documents whose bytes did not change."""
+    import index.build
+    from index import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notitie.md").write_text(
+        "# Fietsparkeren\n\nDe nieuwe fietsenstalling bij het station heeft 812 plekken.\n",
+        encoding="utf-8")
+    idx = tmp_path / "index"
+    build_index(corpus, idx, settings, embedder=embedder)
+    assert build_index(corpus, idx, settings, embedder=embedder).unchanged == ["notitie.md"]
+    monkeypatch.setattr(index.build, "INGEST_VERSION", index.build.INGEST_VERSION + 1)
+    again = build_index(corpus, idx, settings, embedder=embedder)
+    assert again.unchanged == [] and again.embedded_chunks == 1
+
+
 def test_index_built_with_other_embedder_gives_dutch_rebuild_message(settings, embedder,
                                                                     tmp_path):
     from index import Index, IndexProblem, build_index

@@ -478,6 +478,44 @@ def test_contents_entries_are_dropped_and_the_real_headings_remain():
     assert sentences["Een medewerker belt binnen vijf werkdagen terug."].line_start == 11
 
 
+def test_a_contents_list_without_dot_leaders_is_no_heading_of_the_text():
+    """The last entry ("Bijlage  Overzicht ...") was read as a heading and became the
+    parent section of every chapter after it."""
+    text = (
+        "Raadsinformatiebrief\n\n"
+        "Inhoud\n"
+        "1  Aanleiding\n"
+        "2  Kernboodschap\n"
+        "3  Financiën\n"
+        "Bijlage  Overzicht strooiacties per maand\n"
+        "\n"
+        "Geachte raadsleden,\n\n"
+        "1 Aanleiding\n"
+        "De raad vroeg in januari om een overzicht van het winterseizoen.\n\n"
+        "2 Kernboodschap\n"
+        "Het seizoen was het zwaarste sinds 2010.\n\n"
+        "Bijlage  Overzicht strooiacties per maand\n"
+        "In december is elf keer gestrooid.\n"
+    )
+    chunks = _paged_chunks(text, "brief.txt")
+    sections = {c.section_path for c in chunks if "zwaarste" in c.text}
+    assert sections and all("Bijlage" not in s and "Inhoud" not in s for s in sections)
+    assert all("Kernboodschap" in s for s in sections)
+    lines = {line for c in chunks for s in c.sentences
+             for line in range(s.line_start, s.line_end + 1)}
+    assert not lines & set(range(3, 8))  # the contents page is no text to quote
+    appendix = next(c for c in chunks if "elf keer" in c.text)
+    assert "Bijlage" in appendix.section_path
+
+
+def test_a_section_called_inhoud_with_text_under_it_stays():
+    text = ("Inhoud\n"
+            "De nota bestaat uit drie delen en een bijlage met cijfers.\n"
+            "1 Aanleiding\n")
+    chunks = _paged_chunks(text, "nota.txt")
+    assert any("drie delen" in c.text for c in chunks)
+
+
 def test_chapter_numbers_without_a_dot_are_headings_but_footnotes_are_not():
     text = (
         "Nota Armoede\n\n"
