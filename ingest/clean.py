@@ -230,10 +230,14 @@ class CleanLine:
     # Cells separated by wide gaps: text extracted from a PDF keeps a table's columns
     # apart with runs of spaces, and prose never has two such runs on one line.
     columns: int = 1
+    # "Portefeuillehouder: wethouder J. Bakkenes", "Datum    8 juli 2025": one word, then
+    # a colon or a column gap; a line of a letter's or proposal's metadata block
+    label: bool = False
 
 
 _EMPTY = CleanLine("", "", "")
 _COLUMN_GAP = re.compile(r"\s*\t\s*|\s{3,}")
+_LABEL = re.compile(r"^\s*[^\W\d_][\w-]*(?::\s+|\s{2,}|\t)\S")
 TABLE_COLUMNS = 3  # a line of this many cells is a table row: never joined, never a heading
 
 
@@ -272,5 +276,5 @@ def clean_lines(lines: Sequence[str], kind: str = "txt",
         if not s:
             out.append(_EMPTY)
             continue
-        out.append(CleanLine(s, full, marker, columns))
+        out.append(CleanLine(s, full, marker, columns, bool(_LABEL.match(raw))))
     return out

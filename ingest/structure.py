@@ -41,6 +41,10 @@ _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+\.?|\d{1,2}\.)\s+(?=\S)")
 # footnote ("1 Infographic.pdf (twenteboard.nl)") has a dot in its text.
 _BARE_NUMBERED = re.compile(r"^(\d{1,2})\s+(?=[^.]+$)")
 _LABEL_VALUE = re.compile(r":\s+\S")
+# "Artikel 9. Aanvragen die te laat binnenkomen, worden niet ... genomen." is a paragraph
+# of an explanatory note that starts with its article, not a heading
+_SENTENCE_INSIDE = re.compile(r"[^\W\d_]{2,}[.!?](?:\s|$)")
+KEYWORD_TITLE_MAX_WORDS = 12
 _CONJUNCTIONS = frozenset({"en", "of", "tot", "noch", "t/m"})
 _WORD = re.compile(r"\w+")
 _TITLE_WORD = re.compile(r"\d+(?:\.\d+)*|\w+")  # "2.2" stays one word: another section
@@ -190,7 +194,11 @@ class _HeadingScan:
         )
         strong = _strong(text)
         if strong and loose_before:
-            return self.add(k, strong[0], self.strong_end(k, strong[1]))
+            end = self.strong_end(k, strong[1])
+            words = " ".join(self.text(i) for i in range(k, end + 1))
+            if len(words.split()) > KEYWORD_TITLE_MAX_WORDS and _SENTENCE_INSIDE.search(words):
+                return k + 1  # a paragraph that opens with "Artikel 9.": its text answers
+            return self.add(k, strong[0], end)
         nxt, gap_after = self.text(k + 1), self.gap(k + 1)
         adjacent = gap_after < lay.sep  # the next line follows without a paragraph break
         wrapped = adjacent and bool(self.marker(k + 1) or _first_is_lower(nxt))
@@ -246,7 +254,8 @@ class _HeadingScan:
             end = k + 1
         while end + 1 < len(self.content) and end - k < 3:
             nxt = self.text(end + 1)
-            if self.gap(end + 1) >= self.lay.sep or self.marker(end + 1) or _strong(nxt):
+            if (self.gap(end + 1) >= self.lay.sep or self.marker(end + 1) or _strong(nxt)
+                    or self.label_line(end + 1)):
                 break
             last = self.text(end)
             if last[-1] in ",:&-–" or len(last) >= self.lay.long or _first_is_lower(nxt):
@@ -254,6 +263,11 @@ class _HeadingScan:
             else:
                 break
         return end
+
+    def label_line(self, k: int) -> bool:
+        """Line k is the next line of a metadata block ("Onderwerp: ..." /
+        "Portefeuillehouder: ..."), not the continuation of a wrapped heading."""
+        return self.cls[self.content[k]].label
 
     def label_then_break(self, k: int) -> bool:
         """Line k is a short "label: value" line standing alone ("Trekker: Hengelo"), the

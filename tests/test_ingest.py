@@ -516,6 +516,39 @@ def test_a_section_called_inhoud_with_text_under_it_stays():
     assert any("drie delen" in c.text for c in chunks)
 
 
+@pytest.mark.parametrize("label", [
+    "Portefeuillehouder: wethouder J. Bakkenes",
+    "Portefeuillehouder  wethouder J. Bakkenes",  # label and value in two columns
+])
+def test_the_metadata_line_under_a_subject_heading_is_text_that_answers(label):
+    """"wie is de portefeuillehouder" is answered by that line: as part of the heading
+    it could never be quoted."""
+    gap = ":" if ":" in label else "     "
+    text = (f"Raadsinformatiebrief\n\n"
+            f"Onderwerp{gap} Afsluiting Havenbrug en maatregelen voor de bereikbaarheid\n"
+            f"{label}\n\n"
+            "1 Aanleiding\n"
+            "De Havenbrug is sinds maart afgesloten voor alle verkeer.\n")
+    sentences = [s for c in _paged_chunks(text, "brief.txt") for s in c.sentences]
+    headings = {s.line_start for s in sentences if s.heading}
+    assert 3 in headings and 4 not in headings
+    assert any(s.line_start == 4 and "Bakkenes" in s.text for s in sentences)
+
+
+def test_an_explanatory_paragraph_that_opens_with_its_article_is_no_heading():
+    text = ("Artikel 5 Zonnepanelen\n"
+            "1. Zonnepanelen komen in aanmerking in combinatie met isolatie.\n\n"
+            "Toelichting\n\n"
+            "Artikel 5. Zonnepanelen komen alleen in combinatie met isolatie in aanmerking,\n"
+            "omdat zonnepanelen zich ook zonder lening snel terugverdienen en de gemeente\n"
+            "voorrang geeft aan het verminderen van de warmtevraag van woningen.\n")
+    sentences = [s for c in _paged_chunks(text, "verordening.txt") for s in c.sentences]
+    headings = {s.line_start for s in sentences if s.heading}
+    assert 1 in headings and 6 not in headings
+    reason = next(s for s in sentences if "omdat" in s.text)
+    assert not reason.heading and reason.line_start == 6
+
+
 def test_chapter_numbers_without_a_dot_are_headings_but_footnotes_are_not():
     text = (
         "Nota Armoede\n\n"
