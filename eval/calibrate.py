@@ -140,7 +140,7 @@ def chosen(row: Row, scores: np.ndarray, margin: float, settings) -> list[Candid
                            settings.answer_max_chars, settings.answer_repeat_min_words)
 
 
-def accuracy(rows: list[Row], scores: dict[str, np.ndarray], margin: float,
+def accuracy(rows: list[Row], scores: dict[tuple, np.ndarray], margin: float,
              settings) -> tuple[float, float]:
     right = cited = 0
     for r in rows:
@@ -150,7 +150,7 @@ def accuracy(rows: list[Row], scores: dict[str, np.ndarray], margin: float,
     return right / len(rows), cited / len(rows)
 
 
-def held_out_sentence_models(rows: list[Row], l2: float) -> tuple[dict[str, np.ndarray],
+def held_out_sentence_models(rows: list[Row], l2: float) -> tuple[dict[tuple, np.ndarray],
                                                                   np.ndarray]:
     """Each question scored by a model that never saw its fold, and the mean of those
     per-fold models as the model to ship (questions without a fold get that mean).
@@ -170,7 +170,7 @@ def held_out_sentence_models(rows: list[Row], l2: float) -> tuple[dict[str, np.n
     return scores, w_mean
 
 
-def question_matrix(rows: list[Row], scores: dict[str, np.ndarray]) -> np.ndarray:
+def question_matrix(rows: list[Row], scores: dict[tuple, np.ndarray]) -> np.ndarray:
     out = []
     for r in rows:
         for cand, s in zip(r.pool.items, scores[r.key], strict=True):

@@ -33,7 +33,6 @@ CHUNK_SETTINGS = (
 )
 
 
-
 def _chunking(settings) -> dict:
     """What decides a document's chunks besides its bytes: reused only when all match."""
     return {**{k: getattr(settings, k) for k in CHUNK_SETTINGS}, "ingest_version": INGEST_VERSION}
