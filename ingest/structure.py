@@ -434,14 +434,16 @@ def analyse(doc: Document) -> list[Block]:
         else:
             item = bool(c.marker)
         text = c.text if item else c.full
-        # a table row is a block of its own: the row above it never continues into it
+        # a table row is a block of its own: the row above it never continues into it;
+        # so is each line of a metadata block ("Portefeuillehouder: ..." after "Datum: ...")
         table_row = c.columns >= TABLE_COLUMNS or (
             prev_i >= 0 and cls[prev_i].columns >= TABLE_COLUMNS)
+        metadata = c.label and prev_i >= 0 and cls[prev_i].label
         mode = None
         if out.parts and not item:
             if doc.kind == "md":
                 mode = " " if between == 0 else None
-            elif doc.kind not in MARKUP_KINDS and not table_row:
+            elif doc.kind not in MARKUP_KINDS and not table_row and not metadata:
                 mode = _join_mode(prev_text, text, between, lay, vocab)
         if mode is None:
             out.flush(tuple(t for _, t in path), top)

@@ -535,6 +535,19 @@ def test_the_metadata_line_under_a_subject_heading_is_text_that_answers(label):
     assert any(s.line_start == 4 and "Bakkenes" in s.text for s in sentences)
 
 
+def test_each_line_of_a_metadata_block_is_its_own_sentence():
+    """"wie is de projectleider" should quote that line, not the whole block run together."""
+    text = ("Raadsvoorstel\n\n"
+            "Portefeuillehouder: wethouder B. (Bas) Hendriksen, Mobiliteit en Economie en Sport\n"
+            "Projectleider: F. (Fenna) Oldenkamp, afdeling Projecten en Programma's van de stad\n"
+            "Datum          27 januari 2026\n\n"
+            "1 Aanleiding\n"
+            "De brug over het kanaal is aan vervanging toe, want de constructie is versleten.\n")
+    sentences = [s for c in _paged_chunks(text, "voorstel.txt") for s in c.sentences]
+    spans = {(s.line_start, s.line_end) for s in sentences if not s.heading}
+    assert {(3, 3), (4, 4), (5, 5)} <= spans
+
+
 def test_an_explanatory_paragraph_that_opens_with_its_article_is_no_heading():
     text = ("Artikel 5 Zonnepanelen\n"
             "1. Zonnepanelen komen in aanmerking in combinatie met isolatie.\n\n"
