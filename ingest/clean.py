@@ -276,5 +276,9 @@ def clean_lines(lines: Sequence[str], kind: str = "txt",
         if not s:
             out.append(_EMPTY)
             continue
-        out.append(CleanLine(s, full, marker, columns, bool(_LABEL.match(raw))))
+        # a lower-case line continues a sentence, whatever spacing justified text left
+        # after its first word, unless a column gap sets the word apart ("boa    buiten-
+        # gewoon opsporingsambtenaar" in a list of abbreviations)
+        label = bool(_LABEL.match(raw)) and (s[:1].isupper() or columns >= 2)
+        out.append(CleanLine(s, full, marker, columns, label))
     return out

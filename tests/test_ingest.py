@@ -548,6 +548,19 @@ def test_each_line_of_a_metadata_block_is_its_own_sentence():
     assert {(3, 3), (4, 4), (5, 5)} <= spans
 
 
+def test_justified_lines_with_a_wide_gap_after_the_first_word_still_join():
+    """pypdf keeps the spacing of justified text: "wordt  ingezet" is no "Label  value"."""
+    text = ("Het  college zet het budget voor de wijken in voor groen en spelen, en de raad\n"
+            "wordt  ieder jaar over de besteding van het geld en de resultaten geïnformeerd.\n")
+    sentences = [s for c in _paged_chunks(text, "nota.txt") for s in c.sentences]
+    assert [(s.line_start, s.line_end) for s in sentences] == [(1, 2)]
+    # a column gap does set a lower-case word apart: a list of abbreviations
+    glossary = ("APV        Algemene plaatselijke verordening van de gemeente Veldhaven\n"
+                "boa        buitengewoon opsporingsambtenaar in dienst van de gemeente\n")
+    sentences = [s for c in _paged_chunks(glossary, "nota.txt") for s in c.sentences]
+    assert [(s.line_start, s.line_end) for s in sentences] == [(1, 1), (2, 2)]
+
+
 def test_an_explanatory_paragraph_that_opens_with_its_article_is_no_heading():
     text = ("Artikel 5 Zonnepanelen\n"
             "1. Zonnepanelen komen in aanmerking in combinatie met isolatie.\n\n"
