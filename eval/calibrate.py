@@ -116,7 +116,7 @@ def fit_question(q: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, f
 
     def loss(wb):
         w, b = wb[:-1], wb[-1]
-        p = 1 / (1 + np.exp(-(z @ w + b)))
+        p = _sigmoid(z @ w + b)
         err = weight * (p - y)
         nll = -(weight * (y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12))).sum()
         return nll + l2 * w @ w, np.append(z.T @ err + 2 * l2 * w, err.sum())
@@ -207,15 +207,19 @@ def held_out_probabilities(q: np.ndarray, y: np.ndarray, l2: float, repeats: int
             logits[folds == k] += (q[folds == k] @ w + b) / repeats
     w_mean = np.mean([w for w, _ in models], axis=0)
     b_mean = float(np.mean([b for _, b in models]))
-    return 1 / (1 + np.exp(-logits)), w_mean, b_mean
+    return _sigmoid(logits), w_mean, b_mean
 
 
 def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(np.mean(positive[:, None] > negative[None, :]))
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
 def probabilities(q: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
-    return 1 / (1 + np.exp(-np.clip(q @ w + b, -50, 50)))
+    return _sigmoid(np.clip(q @ w + b, -50, 50))
 
 
 def independent_rows(settings, work: Path | None) -> list[Row]:

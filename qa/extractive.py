@@ -31,6 +31,7 @@ class ExtractiveAnswerer:
         self.index = index
         self.s = settings
         self.ranker = (ranker or Ranker.load(settings.ranker_path)).overridden(settings)
+        self.quote_limit = settings.answer_max_chars - QUOTE_OVERHEAD  # one quote's longest
         indexed_with = (getattr(index, "manifest", None) or {}).get("embedder", {}).get("name")
         if self.ranker.embedder and indexed_with and indexed_with != self.ranker.embedder:
             # Cosine levels differ per model, so the weights and threshold no longer fit;
@@ -101,7 +102,7 @@ class ExtractiveAnswerer:
         its list, so it grows forward only; a list item grows both ways."""
         sentences = cand.chunk.sentences
         i = j = sentences.index(cand.sentence)
-        limit = self.s.answer_max_chars - QUOTE_OVERHEAD
+        limit = self.quote_limit
 
         def fits(a: int, b: int) -> bool:
             return (b - a + 1 <= self.s.answer_list_sentences
@@ -127,7 +128,7 @@ class ExtractiveAnswerer:
         text = cand.sentence.text
         sentences = cand.chunk.sentences
         i = sentences.index(cand.sentence)
-        limit = self.s.answer_max_chars - QUOTE_OVERHEAD
+        limit = self.quote_limit
         if (BACKWARD_REASON.search(text) and not _asks(cand)
                 and not REASON.search(BACKWARD_REASON.sub("", text))):
             if (i > 0 and not sentences[i - 1].heading
@@ -144,7 +145,7 @@ class ExtractiveAnswerer:
     def _cite(self, cand: Candidate, n: int) -> Citation | None:
         sent, chunk = cand.sentence, cand.chunk
         quote, end = sent.text, sent.end
-        limit = self.s.answer_max_chars - QUOTE_OVERHEAD
+        limit = self.quote_limit
         cut = len(quote) > limit
         if cut:  # keep the quote verbatim: cut at a word boundary
             quote = quote[:limit].rsplit(" ", 1)[0]

@@ -24,7 +24,6 @@ MERGED_SECTIONS_MD = (
 )
 
 
-
 def chunk_of(parts: list[tuple[str, bool]], source: str = "a.md"):
     """A chunk of one sentence per line; ``parts`` are (text, is_heading). For tests of
     the answerer's choices, which need sentences with spans but no index."""
