@@ -4,7 +4,10 @@ Run after changing the embedder, the chunking or the features:
 ``python -m eval.calibrate --index data/index [--write]``.
 
 * The sentence model is a softmax over each question's candidate sentences; a sentence is
-  a target when it holds the gold answer and/or the gold evidence line. It is trained on
+  a target when it holds the gold answer and/or the gold evidence line. (Labelling each
+  sentence by the quote the answerer would grow from it, a list from its opening
+  sentence, scored worse held out: docs/calibration.md.) Held-out accuracy is scored on
+  the quote the answerer shows, grown lists and added reasons included. It is trained on
   the demo's questions and on the independent sets' (eval/independent.py), and checked
   leave-one-out: each demo document and each whole set is scored by a model that never
   saw it, so the numbers are for documents and writers the weights never saw. The
@@ -36,7 +39,7 @@ from scipy.optimize import minimize
 
 from eval.gold import DEFAULT_GOLD, GoldItem, load_gold
 from eval.metrics import contains_answer
-from qa.extractive import with_runner_ups
+from qa.extractive import shown, with_runner_ups
 from qa.features import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
@@ -132,11 +135,12 @@ def _cites(item: GoldItem, cand: Candidate) -> bool:
 
 
 def chosen(row: Row, scores: np.ndarray, margin: float, settings) -> list[Candidate]:
-    """The answerer's choice (qa/extractive.py) under these scores, without growing lists."""
+    """The answerer's choice (qa/extractive.py) under these scores, tables aside."""
     for cand, s in zip(row.pool.items, scores, strict=True):
         cand.score = float(s)
     ranked = sorted(row.pool.items, key=lambda c: -c.score)
-    return with_runner_ups(ranked[0], ranked[1:], margin, settings.answer_max_sentences,
+    best = shown(ranked[0], row.pool.qtype, settings)
+    return with_runner_ups(best, ranked[1:], margin, settings.answer_max_sentences,
                            settings.answer_max_chars, settings.answer_repeat_min_words)
 
 

@@ -31,7 +31,7 @@ class ExtractiveAnswerer:
         self.index = index
         self.s = settings
         self.ranker = (ranker or Ranker.load(settings.ranker_path)).overridden(settings)
-        self.quote_limit = settings.answer_max_chars - QUOTE_OVERHEAD  # one quote's longest
+        self.quote_limit = quote_limit(settings)
         indexed_with = (getattr(index, "manifest", None) or {}).get("embedder", {}).get("name")
         if self.ranker.embedder and indexed_with and indexed_with != self.ranker.embedder:
             # Cosine levels differ per model, so the weights and threshold no longer fit;
@@ -75,13 +75,7 @@ class ExtractiveAnswerer:
                               self.s.answer_pair_max_words)
             if cell is not None:
                 return self._with_header(*cell)
-        best = candidates[0]
-        opens_list = best.sentence.text.rstrip().endswith(":")
-        in_list = qtype in ("why", "what") and best.sentence.text.rstrip().endswith(";")
-        if qtype == "list" or opens_list or in_list:
-            best = self._grow(best, forward_only=opens_list)
-        elif qtype == "why" or _asks(best):
-            best = self._with_reason(best)
+        best = shown(candidates[0], qtype, self.s)
         return with_runner_ups(best, candidates[1:], self.ranker.second_sentence_margin,
                                self.s.answer_max_sentences, self.s.answer_max_chars,
                                self.s.answer_repeat_min_words)
@@ -95,52 +89,6 @@ class ExtractiveAnswerer:
         sentences = header.chunk.sentences
         i, j = sentences.index(header.sentence), sentences.index(row.sentence)
         return [_merged(row, i, j)] if j == i + 1 else [header, row]
-
-    def _grow(self, cand: Candidate, forward_only: bool) -> Candidate:
-        """Extend a sentence with its neighbours in the chunk: enumerations are split into
-        one sentence per item, but the answer is the list. A sentence ending in ":" opens
-        its list, so it grows forward only; a list item grows both ways."""
-        sentences = cand.chunk.sentences
-        i = j = sentences.index(cand.sentence)
-        limit = self.quote_limit
-
-        def fits(a: int, b: int) -> bool:
-            return (b - a + 1 <= self.s.answer_list_sentences
-                    and sentences[b].end - sentences[a].start <= limit)
-
-        grown = True
-        while grown:  # a heading ends the list: it belongs to the next or previous section
-            grown = False
-            if j + 1 < len(sentences) and not sentences[j + 1].heading and fits(i, j + 1):
-                j, grown = j + 1, True
-            if (not forward_only and i > 0 and not sentences[i - 1].heading
-                    and fits(i - 1, j)):
-                i, grown = i - 1, True
-        return _merged(cand, i, j)
-
-    def _with_reason(self, cand: Candidate) -> Candidate:
-        """For "waarom": a best sentence without a reason cue names the topic, and
-        documents give the reason in the sentence after it ("Waarom is dit nodig? Twente
-        wil ..."), so that sentence is quoted too, unless a heading or the length limit
-        stands between (measured in docs/calibration.md). A question the document asks
-        itself is answered in the next sentence whatever the question type. A sentence
-        that points back ("daalt daardoor") is quoted with the sentence before it."""
-        text = cand.sentence.text
-        sentences = cand.chunk.sentences
-        i = sentences.index(cand.sentence)
-        limit = self.quote_limit
-        if (BACKWARD_REASON.search(text) and not _asks(cand)
-                and not REASON.search(BACKWARD_REASON.sub("", text))):
-            if (i > 0 and not sentences[i - 1].heading
-                    and sentences[i].end - sentences[i - 1].start <= limit):
-                return _merged(cand, i - 1, i)
-            return cand
-        if REASON.search(text) and not _asks(cand):
-            return cand
-        if (i + 1 < len(sentences) and not sentences[i + 1].heading
-                and sentences[i + 1].end - sentences[i].start <= limit):
-            return _merged(cand, i, i + 1)
-        return cand
 
     def _cite(self, cand: Candidate, n: int) -> Citation | None:
         sent, chunk = cand.sentence, cand.chunk
@@ -166,6 +114,72 @@ class ExtractiveAnswerer:
             quote_end=end,
             continues=cut or quote.rstrip().endswith(_GOES_ON),
         )
+
+
+def shown(cand: Candidate, qtype: str, settings) -> Candidate:
+    """What is quoted when ``cand`` is the best sentence: grown into its list, or with
+    its reason. eval/calibrate.py scores its held-out choices by this same quote."""
+    limit = quote_limit(settings)
+    text = cand.sentence.text.rstrip()
+    opens_list = _opens_list(cand.sentence)
+    in_list = qtype in ("why", "what") and text.endswith(";")
+    if qtype == "list" or opens_list or in_list:
+        return _grow(cand, opens_list, limit, settings.answer_list_sentences)
+    if qtype == "why" or _asks(cand):
+        return _with_reason(cand, limit)
+    return cand
+
+
+def quote_limit(settings) -> int:
+    """One quote's longest: the answer's limit less the room around its marker."""
+    return settings.answer_max_chars - QUOTE_OVERHEAD
+
+
+def _grow(cand: Candidate, forward_only: bool, limit: int, max_items: int) -> Candidate:
+    """Extend a sentence with its neighbours in the chunk: enumerations are split into
+    one sentence per item, but the answer is the list. A sentence ending in ":" opens
+    its list, so it grows forward only; a list item grows both ways, back to the
+    sentence that opens its list: the text before that is about something else."""
+    sentences = cand.chunk.sentences
+    i = j = sentences.index(cand.sentence)
+
+    def fits(a: int, b: int) -> bool:
+        return (b - a + 1 <= max_items
+                and sentences[b].end - sentences[a].start <= limit)
+
+    grown = True
+    while grown:  # a heading ends the list: it belongs to the next or previous section
+        grown = False
+        if j + 1 < len(sentences) and not sentences[j + 1].heading and fits(i, j + 1):
+            j, grown = j + 1, True
+        if (not forward_only and i > 0 and not sentences[i - 1].heading
+                and not _opens_list(sentences[i]) and fits(i - 1, j)):
+            i, grown = i - 1, True
+    return _merged(cand, i, j)
+
+
+def _with_reason(cand: Candidate, limit: int) -> Candidate:
+    """For "waarom": a best sentence without a reason cue names the topic, and
+    documents give the reason in the sentence after it ("Waarom is dit nodig? Twente
+    wil ..."), so that sentence is quoted too, unless a heading or the length limit
+    stands between (measured in docs/calibration.md). A question the document asks
+    itself is answered in the next sentence whatever the question type. A sentence
+    that points back ("daalt daardoor") is quoted with the sentence before it."""
+    text = cand.sentence.text
+    sentences = cand.chunk.sentences
+    i = sentences.index(cand.sentence)
+    if (BACKWARD_REASON.search(text) and not _asks(cand)
+            and not REASON.search(BACKWARD_REASON.sub("", text))):
+        if (i > 0 and not sentences[i - 1].heading
+                and sentences[i].end - sentences[i - 1].start <= limit):
+            return _merged(cand, i - 1, i)
+        return cand
+    if REASON.search(text) and not _asks(cand):
+        return cand
+    if (i + 1 < len(sentences) and not sentences[i + 1].heading
+            and sentences[i + 1].end - sentences[i].start <= limit):
+        return _merged(cand, i, i + 1)
+    return cand
 
 
 def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
@@ -220,6 +234,10 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
             and a.sentence.line_start <= b.sentence.line_end
             and b.sentence.line_start <= a.sentence.line_end
             and repeats(a.sentence.text, b.sentence.text))
+
+
+def _opens_list(sentence: Sentence) -> bool:
+    return sentence.text.rstrip().endswith(":")
 
 
 def _asks(cand: Candidate) -> bool:

@@ -292,16 +292,29 @@ def test_repeated_quote_adds_only_its_marker():
 
 
 def test_list_answer_does_not_grow_into_a_heading(settings):
-    from qa.extractive import ExtractiveAnswerer
+    from qa.extractive import shown
 
     parts = [("Doel", True), ("De regeling kent drie onderdelen:", False),
              ("afvalstoffenheffing", False), ("rioolheffing", False), ("Aanvragen", True)]
     chunk = chunk_of(parts)
-    sentences = chunk.sentences
-    answerer = ExtractiveAnswerer(None, settings, Ranker.load())
-    grown = answerer._grow(Candidate(0, chunk, sentences[2], {}), forward_only=False)
+    grown = shown(Candidate(0, chunk, chunk.sentences[2], {}), "list", settings)
     assert grown.sentence.text.split("\n") == [p for p, _ in parts[1:4]]
     assert (grown.sentence.line_start, grown.sentence.line_end) == (2, 4)
+
+
+def test_list_item_grows_back_to_its_lead_in_and_no_further(settings):
+    from qa.extractive import shown
+
+    parts = [("De gemeente kent sinds 2020 een subsidieregeling.", False),
+             ("Subsidie is mogelijk voor:", False), ("een groen dak;", False),
+             ("een regenton.", False)]
+    chunk = chunk_of(parts)
+    grown = shown(Candidate(0, chunk, chunk.sentences[2], {}), "list", settings)
+    assert (grown.sentence.line_start, grown.sentence.line_end) == (2, 4)
+    # without a lead-in the item still takes its neighbours
+    plain = chunk_of([parts[0], parts[2], parts[3]])
+    grown = shown(Candidate(0, plain, plain.sentences[1], {}), "list", settings)
+    assert (grown.sentence.line_start, grown.sentence.line_end) == (1, 3)
 
 
 @pytest.mark.parametrize("first, grows", [
@@ -310,16 +323,15 @@ def test_list_answer_does_not_grow_into_a_heading(settings):
     ("De schaalsprong is nodig omdat Twente krimpt.", False),  # the reason is already there
 ])
 def test_why_answer_without_a_reason_quotes_the_next_sentence(settings, first, grows):
-    from qa.extractive import ExtractiveAnswerer
+    from qa.extractive import shown
 
     chunk = chunk_of([(first, False), ("Twente wil de brede welvaart behouden.", False),
                        ("Aanpak", True)])
     sentences = chunk.sentences
-    answerer = ExtractiveAnswerer(None, settings, Ranker.load())
-    quote = answerer._with_reason(Candidate(0, chunk, sentences[0], {})).sentence
+    quote = shown(Candidate(0, chunk, sentences[0], {}), "why", settings).sentence
     assert (quote.line_start, quote.line_end) == ((1, 2) if grows else (1, 1))
     # the sentence before a heading has nothing after it to borrow
-    last = answerer._with_reason(Candidate(0, chunk, sentences[1], {})).sentence
+    last = shown(Candidate(0, chunk, sentences[1], {}), "why", settings).sentence
     assert (last.line_start, last.line_end) == (2, 2)
 
 
@@ -330,17 +342,16 @@ def test_why_answer_without_a_reason_quotes_the_next_sentence(settings, first, g
 ])
 def test_why_answer_that_points_back_quotes_the_sentence_before(settings, second,
                                                                 with_previous):
-    from qa.extractive import ExtractiveAnswerer
+    from qa.extractive import shown
 
     chunk = chunk_of([("Aanleiding", True), ("Mensen wonen langer zelfstandig.", False),
                        (second, False)])
     sentences = chunk.sentences
-    answerer = ExtractiveAnswerer(None, settings, Ranker.load())
-    quote = answerer._with_reason(Candidate(0, chunk, sentences[2], {})).sentence
+    quote = shown(Candidate(0, chunk, sentences[2], {}), "why", settings).sentence
     assert (quote.line_start, quote.line_end) == ((2, 3) if with_previous else (3, 3))
     # a heading before it is not the cause
     alone = chunk_of([("Aanleiding", True), ("Daardoor groeit de vraag.", False)])
-    quote = answerer._with_reason(Candidate(0, alone, alone.sentences[1], {})).sentence
+    quote = shown(Candidate(0, alone, alone.sentences[1], {}), "why", settings).sentence
     assert (quote.line_start, quote.line_end) == (2, 2)
 
 
