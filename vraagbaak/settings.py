@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     answer_max_chars: int = 400
     answer_hits: int = 5
     answer_max_sentences: int = 2
-    answer_list_sentences: int = 4  # list items quoted together for list questions
+    answer_list_sentences: int = 6  # sentences of one grown list quote (docs/calibration.md)
     # A short line without sentence punctuation ("Totaal € 751.000") is read as a
     # label-and-value table row up to this many words (qa/tables.py).
     answer_pair_max_words: int = 12
