@@ -322,16 +322,21 @@ def test_list_item_grows_back_to_its_lead_in_and_no_further(settings):
     ("Het college kiest voor de schaalsprong.", True),
     ("De schaalsprong is nodig omdat Twente krimpt.", False),  # the reason is already there
 ])
-def test_why_answer_without_a_reason_quotes_the_next_sentence(settings, first, grows):
+@pytest.mark.parametrize("qtype", ["why", "what"])
+def test_why_or_what_answer_without_a_reason_quotes_the_next_sentence(settings, first, grows,
+                                                                      qtype):
     from qa.extractive import shown
 
     chunk = chunk_of([(first, False), ("Twente wil de brede welvaart behouden.", False),
                        ("Aanpak", True)])
     sentences = chunk.sentences
-    quote = shown(Candidate(0, chunk, sentences[0], {}), "why", settings).sentence
+    quote = shown(Candidate(0, chunk, sentences[0], {}), qtype, settings).sentence
     assert (quote.line_start, quote.line_end) == ((1, 2) if grows else (1, 1))
+    # a date answer is the sentence alone
+    alone = shown(Candidate(0, chunk, sentences[1 if grows else 0], {}), "date", settings)
+    assert alone.sentence.line_start == alone.sentence.line_end
     # the sentence before a heading has nothing after it to borrow
-    last = shown(Candidate(0, chunk, sentences[1], {}), "why", settings).sentence
+    last = shown(Candidate(0, chunk, sentences[1], {}), qtype, settings).sentence
     assert (last.line_start, last.line_end) == (2, 2)
 
 
