@@ -125,7 +125,7 @@ def shown(cand: Candidate, qtype: str, settings) -> Candidate:
     in_list = qtype in ("why", "what") and text.endswith(";")
     if qtype == "list" or opens_list or in_list:
         return _grow(cand, opens_list, limit, settings.answer_list_sentences)
-    if qtype in ("why", "what") or _asks(cand):
+    if qtype in ("why", "what", "yes_no") or _asks(cand):
         return _with_reason(cand, limit)
     return cand
 
@@ -159,9 +159,10 @@ def _grow(cand: Candidate, forward_only: bool, limit: int, max_items: int) -> Ca
 
 
 def _with_reason(cand: Candidate, limit: int) -> Candidate:
-    """For "waarom" and "wat": a best sentence without a reason cue names the topic, and
-    documents go on in the sentence after it ("Waarom is dit nodig? Twente wil ...",
-    "De verdeling volgt de verdeelsleutel. Die sleutel is gebaseerd op ..."), so that
+    """For "waarom", "wat" and yes/no: a best sentence without a reason cue names the
+    topic, and documents go on in the sentence after it ("Waarom is dit nodig? Twente
+    wil ...", "De verdeling volgt de verdeelsleutel. Die sleutel is gebaseerd op ...",
+    "Er is gesuggereerd dat stikstof de oorzaak is. Dat is niet juist."), so that
     sentence is quoted too, unless a heading or the length limit stands between
     (measured in docs/calibration.md). A question the document asks itself is answered
     in the next sentence whatever the question type. A sentence that points back

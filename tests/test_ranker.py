@@ -322,8 +322,8 @@ def test_list_item_grows_back_to_its_lead_in_and_no_further(settings):
     ("Het college kiest voor de schaalsprong.", True),
     ("De schaalsprong is nodig omdat Twente krimpt.", False),  # the reason is already there
 ])
-@pytest.mark.parametrize("qtype", ["why", "what"])
-def test_why_or_what_answer_without_a_reason_quotes_the_next_sentence(settings, first, grows,
+@pytest.mark.parametrize("qtype", ["why", "what", "yes_no"])
+def test_why_what_or_yes_no_answer_without_a_reason_quotes_the_next_sentence(settings, first, grows,
                                                                       qtype):
     from qa.extractive import shown
 
