@@ -66,27 +66,36 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("why", re.compile(r"\bwaarom\b|\breden\b|\bwaarvoor\b|\bmet welk doel\b|\bdoel van\b")),
     ("date", re.compile(
         r"\bwanneer\b|\bwelk jaar\b|\bin welk jaar\b|\btot wanneer\b|\bper wanneer\b|"
-        r"\bhoe lang\b|\bdatum\b|\beinddatum\b|\bdeadline\b|\bloopt\b.*\baf\b|\bvanaf wanneer\b"
+        r"\bhoe ?lang\b|\bdatum\b|\beinddatum\b|\bpeildatum\b|\bdeadline\b|\bloopt\b.*\baf\b|"
+        r"\bvanaf wanneer\b|\bop welke dag\b|\bin welke (?:periode|maand|week)\b"
     )),
     ("money", re.compile(
         r"\bhoeveel\b.*\b(?:geld|euro|budget|kost|kosten|bedrag|subsidie|bijdrage|"
-        r"financiering|investering|middelen|miljoen|mln)\b|\bwat kost\b|\bhoe duur\b|"
+        r"financiering|investering|middelen|miljoen|mln)\b|\bwat kost(?:te|ten)?\b|\bhoe duur\b|"
         r"\bhoe groot is het (?:budget|bedrag)\b|\bwelk bedrag\b|€"
     )),
     ("number", re.compile(
-        r"\bhoeveel\b|\bhoe veel\b|\baantal\b|\bpercentage\b|\bhoe (?:groot|vaak|hoog|oud|ver)\b"
+        r"\bhoeve+l\b|\bhvl\b|\bhoe veel\b|\baantal\b|\bpercentage\b|\bwelk (?:deel|aandeel|%)|"
+        r"\bhoe (?:groot|vaak|hoog|oud|ver|diep|breed|dik|zwaar|snel)\b"
     )),
     ("who", re.compile(
-        r"^(?:\W*)wie\b|\bdoor wie\b|\bmet wie\b|\bvan wie\b|\bwelke (?:partij|partijen|"
-        r"organisatie|organisaties|gemeente|gemeenten|minister|ministers|wethouder)\b"
+        r"^(?:\W*)wie\b|\b(?:door|met|van|bij|aan|voor|naar|tot|namens) wie\b|"
+        r"\bwelke (?:partij|partijen|organisatie|organisaties|gemeente|gemeenten)\b|"
+        r"\bwelke? (?:\w+ )?(?:minister|ministers|wethouder|raadslid|bedrijf|\w*bureau|"
+        r"aannemer|ontwikkelaar|leverancier|instantie|\w*corporatie)\b"
     )),
     ("list", re.compile(
         r"\bwelke\b.*\b(?:zijn|worden|noem)\b|\bnoem\b|\bwat zijn de\b|\bopsomming\b|"
         r"\bwelke (?:\w+e )?(?!is\b|was\b)\w+(?:en|s|'s)\b|\ballemaal\b|\boverzicht\b"
     )),
     ("yes_no", re.compile(
-        r"^(?:\W*)(?:is|zijn|heeft|hebben|kan|kunnen|mag|mogen|moet|moeten|wordt|worden|"
-        r"gaat|gaan|komt|komen|doet|doen|valt|zit|krijgt|krijgen|staat|klopt)\b"
+        r"^(?:\W*)(?:is|zijn|heeft|hebben|heb|had|hadden|kan|kunnen|mag|mogen|moet|moeten|"
+        r"wordt|worden|gaat|gaan|komt|komen|doet|doen|valt|vallen|zit|zitten|krijgt|krijgen|"
+        r"krijg|staat|staan|klopt|geldt|gelden|blijft|blijven|betaalt|betalen|draagt|dragen|"
+        r"werkt|werken|zet|zetten|stapt|accepteert|voldoet|voldoen|legt|leggen|ligt|liggen|"
+        r"rijdt|rijden|spuit|bestaat|bestaan|neemt|nemen|geeft|geven|houdt|telt|hoort|"
+        r"wil|willen|zal|zullen|kent|biedt|bieden|verandert|stijgt|daalt|ontvangt|vervalt|"
+        r"stopt|start|sluit)\b"
     )),
 ]
 
@@ -99,7 +108,8 @@ CUE_TYPES = ("date", "money", "number", "why", "who", "list")
 # asked without "hoeveel geld". Only a what-, number- or list-question is read so: "wie
 # betaalt" asks for a payer, "krijgt een club subsidie?" for yes or no.
 _MONEY_WORDS = re.compile(
-    r"\b(?:wat|hoe hoog|hoe groot|hoeveel)\b.*\b(?:kost|kosten|betaal|betaalt|betalen|"
+    r"\b(?:wat|hoe hoog|hoe groot|hoeveel)\b.*\b(?:kost|kosten|kostte|kostten|begroot|betaald|"
+    r"\w+kosten|\w+budget|begroting|betaal|betaalt|betalen|"
     r"bedrag|totaalbedrag|budget|subsidie|bijdrage|basisbijdrage|krediet|tarief|tarieven|"
     r"leges|prijs|vergoeding|dwangsom|boete|naheffing|geld|rijksgeld|investering|"
     r"geïnvesteerd|geinvesteerd|rente|euro)\b"
