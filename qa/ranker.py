@@ -9,7 +9,7 @@
 
 Both are refitted by ``python -m eval.calibrate --write`` and checked on held-out
 documents and held-out sets there; a linear model over a few dozen generic signals is
-what some 1,400 questions by twenty-five writers can support without learning the
+what some 1,500 questions by twenty-seven writers can support without learning the
 questions by heart.
 """
 
