@@ -36,7 +36,7 @@ _ABBREVIATIONS = frozenset({
     "a.s", "aanv", "afd", "alg", "art", "bijv", "blz", "bv", "ca", "cf", "d.d", "d.i",
     "d.m.v", "d.w.z", "dhr", "dr", "drs", "e.a", "e.d", "e.e.a", "e.g", "e.v", "enz", "etc",
     "evt", "excl", "fig", "i.c", "i.e", "i.h.a", "i.o", "i.p.v", "i.s.m", "i.v.m", "incl",
-    "ir", "jl", "jr", "m.b.t", "m.b.v", "m.i.v", "m.n", "max", "mevr", "min", "mln", "mld",
+    "ing", "ir", "jl", "jr", "m.b.t", "m.b.v", "m.i.v", "m.n", "max", "mevr", "min", "mln", "mld",
     "mr", "mw", "nl", "nr", "o.a", "o.b.v", "o.i.d", "o.l.v", "ong", "p", "pag", "plm",
     "prof", "red", "resp", "sr", "st", "t.a.v", "t.b.v", "t.o.v", "tel", "vgl", "vlg", "vnl",
     "vs", "zgn", "z.s.m", "jan", "feb", "mrt", "apr", "jun", "jul", "aug", "sep", "sept",

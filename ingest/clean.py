@@ -230,14 +230,15 @@ class CleanLine:
     # Cells separated by wide gaps: text extracted from a PDF keeps a table's columns
     # apart with runs of spaces, and prose never has two such runs on one line.
     columns: int = 1
-    # "Portefeuillehouder: wethouder J. Bakkenes", "Datum    8 juli 2025": one word, then
-    # a colon or a column gap; a line of a letter's or proposal's metadata block
+    # "Portefeuillehouder: wethouder J. Bakkenes", "Behandelend ambtenaar: S. Hartgers",
+    # "Datum    8 juli 2025": one to three words and a colon, or one word and a column
+    # gap; a line of a letter's or proposal's metadata block
     label: bool = False
 
 
 _EMPTY = CleanLine("", "", "")
 _COLUMN_GAP = re.compile(r"\s*\t\s*|\s{3,}")
-_LABEL = re.compile(r"^\s*[^\W\d_][\w-]*(?::\s+|\s{2,}|\t)\S")
+_LABEL = re.compile(r"^\s*[^\W\d_][\w-]*(?:(?: [^\W\d_][\w-]*){0,2}:\s+|\s{2,}|\t)\S")
 TABLE_COLUMNS = 3  # a line of this many cells is a table row: never joined, never a heading
 
 
