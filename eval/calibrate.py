@@ -82,8 +82,9 @@ def collect(index, settings, gold: list[GoldItem], fold: str | None = None) -> l
 
     rows = []
     for item in gold:
-        hits = index.search(item.question, settings.top_k)
-        pool = build_candidates(item.question, hits, question_type(item.question), index,
+        question = index.corrected(item.question)  # as the chain sees it
+        hits = index.search(question, settings.top_k)
+        pool = build_candidates(question, hits, question_type(question), index,
                                 settings.answer_hits)
         right = np.array([item.answerable and contains_answer(c.sentence.text, item.must_contain)
                           for c in pool.items], bool)

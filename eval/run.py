@@ -70,7 +70,7 @@ def evaluate_one(qa, index, item: GoldItem, modes=MODES) -> dict:
     if error:
         result["error"] = error
     if item.answerable:
-        question = " ".join(item.question.split())
+        question = index.corrected(" ".join(item.question.split()))
         for mode in modes:
             hits = index.search(question, K, mode=mode)
             result["ranks"][mode] = first_rank(

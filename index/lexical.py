@@ -14,7 +14,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from index.analyzer import Analyzer, words
+from index.analyzer import Analyzer, stem, words
 
 VOCAB_FILE = "decompound_vocabulary.json"
 
@@ -61,6 +61,11 @@ class Lexical:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def knows(self, word: str) -> bool:
+        """Whether a lowercased, folded word is an indexed term (also as a part of a
+        hyphenated one: "novel" of "Novel-T")."""
+        return stem(word) in self.bm25.vocab_dict
 
     def idf(self, term: str) -> float:
         """Inverse document frequency from the BM25 matrix (column lengths = df)."""

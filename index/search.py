@@ -21,6 +21,7 @@ from index.codec import chunk_from_record
 from index.dense import load_dense, search_dense
 from index.embedder import Embedder, load_embedder
 from index.lexical import Lexical
+from index.spelling import Speller
 from ingest.clean import without_furniture
 from ingest.types import Chunk
 
@@ -88,6 +89,7 @@ class Index:
         self._terms = lru_cache(maxsize=TERM_CACHE)(self._analyse)
         self._query_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
+        self._speller: Speller | None = None
 
     @classmethod
     def load(cls, idx_dir: Path, settings, embedder: Embedder | None = None) -> Index:
@@ -225,6 +227,18 @@ class Index:
             "embedder": self.manifest["embedder"]["name"],
             "built_at": self.manifest.get("built_at"),
         }
+
+    def corrected(self, question: str) -> str:
+        """``question`` with typos repaired against the corpus's words (index/spelling.py);
+        unchanged when spelling repair is off."""
+        if not self.settings.spell_max_edits:
+            return question
+        with self._cache_lock:
+            if self._speller is None:
+                self._speller = Speller(self._lexical.analyzer.vocabulary, self._lexical.knows,
+                                        self.settings.spell_min_chars,
+                                        self.settings.spell_max_edits)
+        return self._speller.correct(question)
 
     def term_weights(self, text: str) -> dict[str, float]:
         """Analysed terms of ``text`` with their corpus IDF, for lexical overlap scoring."""

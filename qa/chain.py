@@ -1,4 +1,5 @@
-"""The answer chain, as a LangChain LCEL composition: retriever -> answerer -> formatter.
+"""The answer chain, as a LangChain LCEL composition: typo repair -> retriever ->
+answerer -> formatter.
 
 Composing with LCEL keeps the answerer swappable: an LLM answerer that maps
 ``{"question", "documents"}`` to an ``Answer`` slots in beside the extractive one without
@@ -44,7 +45,8 @@ def build_chain(index, settings) -> Runnable:
         return answerer.run(inputs["question"], hits)
 
     return (
-        RunnableParallel(question=RunnablePassthrough(), documents=retriever)
+        RunnableLambda(index.corrected)
+        | RunnableParallel(question=RunnablePassthrough(), documents=retriever)
         | RunnableLambda(answer_step)
         | RunnableLambda(format_answer)
     )
@@ -79,6 +81,7 @@ class QA:
         question = validate_question(question, self.settings)
         t0 = time.perf_counter()
         answer = self.chain.invoke(question)
+        answer.question = question  # as asked; the chain saw it with typos repaired
         answer.latency_ms = (time.perf_counter() - t0) * 1000
         return answer
 

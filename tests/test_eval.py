@@ -193,6 +193,9 @@ class _FakeQA:
 class _FakeIndex:
     manifest = {"embedder": {"name": "fake", "fingerprint": "f1"}, "chunking": {}}
 
+    def corrected(self, question):
+        return question
+
     def search(self, question, k, mode="hybrid"):
         from types import SimpleNamespace as NS
 

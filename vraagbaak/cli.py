@@ -135,7 +135,7 @@ def search(
             {"source": h.chunk.source, "section": h.chunk.section_path,
              "line_start": h.chunk.line_start, "line_end": h.chunk.line_end,
              "page": h.chunk.page, "score": round(h.score, 6), "text": h.chunk.text}
-            for h in idx.search(q, k)
+            for h in idx.search(idx.corrected(q), k)
         ]
 
     if batch is not None:
@@ -145,7 +145,7 @@ def search(
     table = Table(title=f"Resultaten voor: {escape(question)}", show_lines=True)
     for col in ("#", "document", "sectie", "regels", "score", "fragment"):
         table.add_column(col)
-    for n, h in enumerate(idx.search(question, k), 1):
+    for n, h in enumerate(idx.search(idx.corrected(question), k), 1):
         c = h.chunk
         lines = f"{c.line_start}–{c.line_end}" + (f" (p. {c.page})" if c.page else "")
         snippet = c.text[:200] + ("…" if len(c.text) > 200 else "")

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.0
     top_k: int = 10
     bm25_decompound: bool = True  # split closed compounds on corpus words: r@5 +0.01 (docs/)
+    # Question words that are neither corpus words nor Dutch words ("geregisteerd") are
+    # replaced by the closest corpus word this many edits away (0 = off). Two edits
+    # turned "innovatiehub" into "innovatielab" (docs/calibration.md).
+    spell_max_edits: int = 1
+    spell_min_chars: int = 5
     max_hits_per_section: int = 3  # diversity: more from one section go behind the rest
 
     # --- answering ---------------------------------------------------------------
