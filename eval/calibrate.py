@@ -58,6 +58,9 @@ SHORTER_WINS = 0.01
 # five questions with the narrower margin both times 0.01 chose it
 # (docs/calibration.md), so 0.01 of the pooled held-out score is more than noise here.
 MARGIN_BAND = 0.005
+# A question type needs this many answerable questions in the sets for its own threshold:
+# with fewer, its 10 % quantile is a handful of questions.
+MIN_TYPE_ANSWERABLE = 40
 
 
 @dataclass
@@ -314,11 +317,36 @@ def main() -> None:
     for t in sorted({*np.quantile(op[oy], np.arange(0.0, 0.31, 0.02)), threshold}):
         print(f"{t:9.3f}  {(op[~oy] < t).mean():24.3f}  {(op[oy] < t).mean():16.3f}"
               f"  {(probs[~y] < t).mean():25.3f}  {(probs[y] < t).mean():16.3f}")
-    abst, false = float((probs[~y] < threshold).mean()), float((probs[y] < threshold).mean())
-    o_abst, o_false = float((op[~oy] < threshold).mean()), float((op[oy] < threshold).mean())
-    print(f"chosen threshold {threshold:.4f}: independent abstention {o_abst:.3f}, false "
-          f"abstention {o_false:.3f}; demo held-out abstention {abst:.3f}, false abstention "
-          f"{false:.3f}")
+    print(f"single threshold {threshold:.4f}: independent abstention "
+          f"{(op[~oy] < threshold).mean():.3f}, false abstention {(op[oy] < threshold).mean():.3f}"
+          f"; demo held-out abstention {(probs[~y] < threshold).mean():.3f}, false abstention "
+          f"{(probs[y] < threshold).mean():.3f}")
+
+    # The same share of each question type's answerable questions under its own threshold:
+    # read off the answerable questions only, so no writer's habit of asking unanswerable
+    # questions in some types is learned.
+    o_types = np.array([r.pool.qtype for r in other] + [""] * empty)
+    type_thresholds = {}
+    print(f"per question type ({args.false_abstention:.2f} of its answerable questions under "
+          "its threshold):")
+    for t in sorted(set(o_types) - {""}):
+        mine = o_types == t
+        if (mine & oy).sum() < MIN_TYPE_ANSWERABLE:
+            continue
+        type_thresholds[t] = math.floor(
+            np.quantile(op[mine & oy], args.false_abstention, method="lower") * 1e4) / 1e4
+        print(f"  {t:7} {(mine & oy).sum():4} answerable {(mine & ~oy).sum():4} unanswerable"
+              f"  threshold {type_thresholds[t]:.4f}")
+
+    def refused(p: np.ndarray, types) -> np.ndarray:
+        return p < np.array([type_thresholds.get(t, threshold) for t in types])
+
+    o_refused = refused(op, o_types)
+    d_refused = refused(probs, [r.pool.qtype for r in ordered])
+    abst, false = float(d_refused[~y].mean()), float(d_refused[y].mean())
+    o_abst, o_false = float(o_refused[~oy].mean()), float(o_refused[oy].mean())
+    print(f"per-type thresholds: independent abstention {o_abst:.3f}, false abstention "
+          f"{o_false:.3f}; demo held-out abstention {abst:.3f}, false abstention {false:.3f}")
 
     if args.write:
         model = {
@@ -340,6 +368,7 @@ def main() -> None:
                 "weights": dict(zip(QUESTION_FEATURES, map(float, w_q), strict=True)),
                 "bias": b_q,
                 "abstain_threshold": threshold,
+                "type_thresholds": type_thresholds,
                 "l2": l2_q,
                 "held_out": {"auc": round(auc, 3), "abstention": round(abst, 3),
                              "false_abstention": round(false, 3),

@@ -131,6 +131,7 @@ def ranker_snapshot(settings) -> dict:
     ranker = Ranker.load(path).overridden(settings)
     return {"path": str(path), "sha256": sha256_of(path),
             "abstain_threshold": ranker.abstain_threshold,
+            "abstain_thresholds_by_type": ranker.type_thresholds,
             "second_sentence_margin": ranker.second_sentence_margin}
 
 

@@ -49,7 +49,7 @@ class ExtractiveAnswerer:
         if not pool.items:
             return answer
         answer.confidence = self.ranker.answerable(pool)
-        if answer.confidence < self.ranker.abstain_threshold:
+        if answer.confidence < self.ranker.threshold(qtype):
             return answer
         citations = []
         for cand in self._choose(pool.items, qtype, question):

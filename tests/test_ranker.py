@@ -145,6 +145,30 @@ def test_threshold_setting_overrides_the_ranker(settings, demo_index):
     assert lenient.answer(question).found
 
 
+def test_each_question_type_has_its_own_threshold_unless_one_is_set(settings):
+    ranker = Ranker.load()
+    assert {"date", "number", "money", "what"} <= set(ranker.type_thresholds)
+    assert all(0.0 < t < 1.0 for t in ranker.type_thresholds.values())
+    assert ranker.threshold("date") == ranker.type_thresholds["date"]
+    assert ranker.threshold("no-such-type") == ranker.abstain_threshold
+    fixed = ranker.overridden(settings.model_copy(update={"abstain_threshold": 0.5}))
+    assert fixed.threshold("date") == fixed.threshold("what") == 0.5
+
+
+def test_a_type_threshold_refuses_only_questions_of_that_type(settings, demo_index, tmp_path):
+    from qa import QA
+
+    data = json.loads(DEFAULT_PATH.read_text("utf-8"))
+    data["question"]["type_thresholds"] = {"date": 1.0}
+    data["question"]["abstain_threshold"] = 0.0
+    path = tmp_path / "ranker.json"
+    path.write_text(json.dumps(data), "utf-8")
+    qa = QA(demo_index, settings.model_copy(update={"ranker_path": path}))
+    assert qa.answer("wanneer loopt de sportaal-opdracht af?").question_type == "date"
+    assert not qa.answer("wanneer loopt de sportaal-opdracht af?").found
+    assert qa.answer("hoeveel hectare zoekt enschede voor een nieuw bedrijventerrein").found
+
+
 @pytest.mark.parametrize(("qtype", "question", "sentence", "expected"), [
     ("number", "hoeveel deelnemers waren er in 2017?", "Het forum was in 2017 in Twente.", 0.0),
     ("number", "hoeveel deelnemers waren er in 2017?", "In 2017 kwamen er 300 deelnemers.", 1.0),
