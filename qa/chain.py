@@ -81,7 +81,8 @@ class QA:
         question = validate_question(question, self.settings)
         t0 = time.perf_counter()
         answer = self.chain.invoke(question)
-        answer.question = question  # as asked; the chain saw it with typos repaired
+        if answer.question != question:  # the chain saw it with typos repaired
+            answer.searched_as, answer.question = answer.question, question
         answer.latency_ms = (time.perf_counter() - t0) * 1000
         return answer
 

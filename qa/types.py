@@ -54,6 +54,7 @@ class Answer:
     question_type: str = "what"
     confidence: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    searched_as: str | None = None  # the question with its typos repaired, if it had any
 
     def to_json(self) -> dict:
         return {

@@ -49,9 +49,20 @@ def test_demo_typo_question_finds_what_the_spelled_one_finds(qa, demo_index):
     spelled = typed.replace("afvalscheidng", "afvalscheiding")
     assert demo_index.corrected(typed) == spelled
     answer = qa.answer(typed)
-    assert answer.question == typed  # shown as asked
+    assert answer.question == typed and answer.searched_as == spelled
     assert answer.found and answer.text == qa.answer(spelled).text
     assert "bronscheiding" in answer.text
+    assert qa.answer(spelled).searched_as is None
+
+
+def test_the_chat_shows_the_repaired_question_so_a_wrong_repair_is_seen(qa):
+    from vraagbaak.sources_html import render_answer_markdown
+
+    chat = render_answer_markdown(qa.answer("hoeveel hectare zoekt enschede voor een nieuw "
+                                            "bedrijventerein"))
+    assert chat.startswith("*Gezocht als:* hoeveel hectare zoekt enschede voor een nieuw "
+                           "bedrijventerrein")
+    assert "Gezocht als" not in render_answer_markdown(qa.answer("wat is streettriage?"))
 
 
 def test_repair_can_be_switched_off(settings, embedder, demo_build):

@@ -86,11 +86,14 @@ def render_sources(answer, titles: dict[str, str] | None = None) -> str:
 
 
 def render_answer_markdown(answer) -> str:
-    """The chat message: the answer with its [n] markers, then a one-line source list."""
+    """The chat message: the answer with its [n] markers, then a one-line source list;
+    above it the question as searched when typos were repaired, so a wrong repair shows."""
+    searched = (f"*Gezocht als:* {md_text(answer.searched_as)}\n\n"
+                if answer.searched_as else "")
     if not answer.found:
         hint = "\n\n*Zie rechts onder ‘Misschien relevant’.*" if answer.passages else ""
-        return md_text(NOT_FOUND) + hint
-    lines = [md_text(answer.text), ""]
+        return searched + md_text(NOT_FOUND) + hint
+    lines = [searched + md_text(answer.text), ""]
     for c in answer.citations:
         lines.append(f"{md_text(f'[{c.n}]')} {md_text(c.source)}, "
                      f"{md_text(location(c.line_start, c.line_end, c.page))}  ")
