@@ -141,9 +141,11 @@ def _contents_list(lines: Sequence[str], head: int) -> set[int]:
 
 def furniture_of(lines: Sequence[str], kind: str) -> frozenset[int]:
     """Page furniture of a paged document (TXT from PDF, PDF): running headers and
-    footers, and contents entries; markup has none."""
+    footers, and contents entries. Markup has no pages, but a Word or HTML document often
+    opens with a typed contents list, and its "1. Inleiding ..... 3" lines were read as
+    numbered headings, one near-empty section each, that took retrieval's top places."""
     if kind not in PAGED_KINDS:
-        return frozenset()
+        return contents_entries(lines)
     return page_furniture(lines) | contents_entries(lines)
 
 

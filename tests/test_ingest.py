@@ -121,6 +121,27 @@ def test_docx_heading_styles_become_sections(tmp_path):
     assert not any("KOPTEKST" in line for line in doc.lines)
 
 
+def test_a_typed_contents_list_in_word_is_no_section(tmp_path):
+    """Its "2. Financiën ..... 3" lines were read as numbered headings: each a near-empty
+    section that beat the real one in retrieval."""
+    d = docx.Document()
+    d.add_paragraph("Inhoudsopgave")
+    for entry in ("1. Inleiding ........................ 2", "2. Financiën ........................ 3",
+                  "3. Planning ......................... 4"):
+        d.add_paragraph(entry)
+    d.add_heading("1. Inleiding", level=1)
+    d.add_paragraph("Het college wil de sporthal in Noordveld vervangen door nieuwbouw.")
+    d.add_heading("2. Financiën", level=1)
+    d.add_paragraph("De nieuwbouw kost 4,2 miljoen euro, te dekken uit de reserve sport.")
+    path = tmp_path / "voorstel.docx"
+    d.save(path)
+    doc, chunks = _load(path, tmp_path)
+    assert not any("......" in c.text or "......" in c.section_path for c in chunks)
+    c = _chunk_with(chunks, "4,2 miljoen")
+    assert c.section == ("2. Financiën",)
+    assert _line_of(doc, "4,2 miljoen") in range(c.line_start, c.line_end + 1)
+
+
 def test_html_main_text_only_with_headings():
     doc, chunks = _load(DATA / "subsidie.html", DATA)
     text = "\n".join(doc.lines)
