@@ -13,6 +13,7 @@ reads the question's type from them.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from functools import cached_property
@@ -55,14 +56,6 @@ class Speller:
             return guess if guess in STOPWORDS else word
         # Fewest edits first; among equals the one that keeps the typed word's opening,
         # where typos are rarest.
-        best = min(found, key=lambda f: (f[1], -_common_prefix(f[0], folded), f[0]))
+        best = min(found, key=lambda f: (f[1], -len(os.path.commonprefix([f[0], folded])),
+                                         f[0]))
         return best[0]
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
