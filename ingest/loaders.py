@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.clean import split_lines
-from ingest.structure import document_title
+from ingest.structure import GENERIC_LEVEL, KEYWORD_TITLE_MAX_WORDS, document_title
 from ingest.types import Document, Skipped
 from ingest.verify import has_words
 
@@ -71,6 +71,15 @@ def _mb(value: float) -> str:
 
 
 # --- files --------------------------------------------------------------------------
+
+
+def emphasised_title(text: str) -> bool:
+    """A whole paragraph in bold that is short and unpunctuated: many Word and web
+    documents make their headings ("Artikel 3 Normbedrag") bold instead of styling them,
+    and without that heading the section path and the chunk border are lost."""
+    text = " ".join(text.split())
+    return (bool(text) and len(text.split()) <= KEYWORD_TITLE_MAX_WORDS
+            and not text.endswith((".", ",", ";", ":", "!", "?")))
 
 
 def iter_files(root: Path, settings: Settings | None = None) -> list[Path]:
@@ -246,17 +255,28 @@ def markdown_headings(text: str, lines: list[str]) -> dict[int, int]:
     try:
         from markdown_it import MarkdownIt
 
-        return {
-            tok.map[0] + 1: int(tok.tag[1])
-            for tok in MarkdownIt("commonmark").parse(text)
-            if tok.type == "heading_open" and tok.map
-        }
+        tokens = MarkdownIt("commonmark").parse(text)
+        levels = {tok.map[0] + 1: int(tok.tag[1])
+                  for tok in tokens if tok.type == "heading_open" and tok.map}
+        for opening, inline in zip(tokens, tokens[1:], strict=False):
+            if (opening.type == "paragraph_open" and opening.map
+                    and opening.map[1] - opening.map[0] == 1 and _all_strong(inline)):
+                levels.setdefault(opening.map[0] + 1, GENERIC_LEVEL)
+        return levels
     except Exception:  # pathological input: fall back to ATX lines
         return {
             n: len(m.group(1))
             for n, line in enumerate(lines, 1)
             if (m := re.match(r"^ {0,3}(#{1,6})\s", line))
         }
+
+
+def _all_strong(inline) -> bool:
+    """A Markdown paragraph that is one bold span ("**Artikel 3 Normbedrag**")."""
+    kids = [k for k in (inline.children or []) if not (k.type == "text" and not k.content.strip())]
+    return (len(kids) >= 3 and kids[0].type == "strong_open" and kids[-1].type == "strong_close"
+            and all(k.type != "strong_open" for k in kids[1:-1])
+            and emphasised_title(inline.content.replace("*", "").replace("_", "")))
 
 
 # --- PDF ----------------------------------------------------------------------------
@@ -315,7 +335,7 @@ def _heading_level(paragraph) -> int | None:
     style = paragraph.style
     for _ in range(5):  # a custom style may inherit from "Heading 2"
         if style is None:
-            return None
+            break
         name = (style.name or "").strip()
         m = _HEADING_STYLE.match(name)
         if m:
@@ -323,7 +343,15 @@ def _heading_level(paragraph) -> int | None:
         if name.lower() in ("title", "titel"):
             return 1
         style = style.base_style
-    return None
+    return GENERIC_LEVEL if _bold_paragraph(paragraph) else None
+
+
+def _bold_paragraph(paragraph) -> bool:
+    """Every run with text is bold, directly or through the paragraph's style."""
+    runs = [r for r in paragraph.runs if r.text.strip()]
+    style_bold = bool(paragraph.style is not None and paragraph.style.font.bold)
+    return (bool(runs) and all(r.bold or (r.bold is None and style_bold) for r in runs)
+            and emphasised_title(paragraph.text))
 
 
 def _read_docx(data: bytes, source: str, settings):
@@ -492,7 +520,22 @@ def _read_html(data: bytes, source: str, settings):
     for el in doomed:
         if el is not content and el.getparent() is not None:
             el.drop_tree()
+    for el in content.iter("p", "div"):
+        if _bold_block(el):
+            el.tag = f"h{GENERIC_LEVEL}"
     return _walk_html(content, etree)
+
+
+def _bold_block(el) -> bool:
+    """<p><strong>Artikel 3 Normbedrag</strong></p>: all of the block's text is bold."""
+    text = " ".join(el.text_content().split())
+    if not text or any(isinstance(c.tag, str) and c.tag.lower() in _BLOCKS
+                       for c in el.iterdescendants()):
+        return False
+    outer = [b for b in el.iterdescendants("b", "strong")
+             if next(b.iterancestors("b", "strong"), None) is None]
+    return (" ".join(" ".join(b.text_content() for b in outer).split()) == text
+            and emphasised_title(text))
 
 
 def _content_root(root):

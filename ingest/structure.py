@@ -297,11 +297,21 @@ def _promote_parents(heads: dict[int, _Head], cls: list[CleanLine], content: lis
 
 
 def _markup_headings(doc: Document, cls: list[CleanLine]) -> dict[int, _Head]:
+    """The markup's headings, plus keyword headings left as plain paragraphs ("Artikel 3
+    Normbedrag" under a styled "Hoofdstuk 2"): authors style some headings and type the
+    rest, and a section lost there merges articles into one chunk and one citation path."""
     out = {}
     for line, level in doc.headings.items():
         i = line - 1
         if 0 <= i < len(cls) and cls[i].text:
             out[i] = _Head(max(1, min(int(level), 9)), i)
+    # below the deepest styled level, so a typed article nests in its styled chapter;
+    # above bold paragraphs (GENERIC_LEVEL), the loaders' other guess at typed headings
+    styled = max((lv for lv in doc.headings.values() if lv < GENERIC_LEVEL), default=0)
+    for i, c in enumerate(cls):
+        strong = _strong(c.text) if c.text and i not in out and not c.marker else None
+        if strong is not None and not strong[1]:
+            out[i] = _Head(min(styled + strong[0], GENERIC_LEVEL - 0.5), i)
     return out
 
 

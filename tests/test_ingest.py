@@ -142,6 +142,61 @@ def test_a_typed_contents_list_in_word_is_no_section(tmp_path):
     assert _line_of(doc, "4,2 miljoen") in range(c.line_start, c.line_end + 1)
 
 
+_FILLER = ("Het college legt deze regel elk jaar opnieuw vast in de uitvoeringsregels en "
+           "maakt de bedragen bekend in het gemeenteblad, zodat inwoners weten waar zij aan "
+           "toe zijn en de consulenten iedere aanvraag op dezelfde wijze beoordelen. ")
+
+
+def _typed_headings(kind: str, tmp_path: Path) -> Path:
+    """A chapter styled as a heading, articles in bold or typed plain, as many Word and
+    web documents have them; bodies long enough for one chunk per article."""
+    parts = [("h", "Hoofdstuk 2 Kwijtschelding"),
+             ("b", "Artikel 3 Normbedrag"), ("p", "Uitgegaan wordt van 100 procent van de "
+                                                "bijstandsnorm. " + _FILLER * 3),
+             ("b", "Artikel 4 Vermogen"), ("p", "Een auto tot 3.500 euro telt niet mee. "
+                                              + _FILLER * 3),
+             ("t", "Artikel 5 Termijn"), ("p", "Het college beslist binnen acht weken. "
+                                             + _FILLER * 3),
+             ("b", "Let op: dit vette zinnetje is geen kop.")]
+    if kind == "docx":
+        d = docx.Document()
+        for tag, text in parts:
+            if tag == "h":
+                d.add_heading(text, level=1)
+            elif tag == "b":
+                d.add_paragraph().add_run(text).bold = True
+            else:
+                d.add_paragraph(text)
+        d.save(path := tmp_path / "verordening.docx")
+        return path
+    if kind == "html":
+        body = "".join(f"<h1>{t}</h1>" if tag == "h" else f"<p><strong>{t}</strong></p>"
+                       if tag == "b" else f"<p>{t}</p>" for tag, t in parts)
+        (path := tmp_path / "verordening.html").write_text(
+            f"<html><body><main>{body}</main></body></html>", "utf-8")
+        return path
+    text = "\n\n".join(f"# {t}" if tag == "h" else f"**{t}**" if tag == "b" else t
+                        for tag, t in parts)
+    (path := tmp_path / "verordening.md").write_text(text + "\n", "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["docx", "html", "md"])
+def test_bold_and_typed_article_headings_in_markup_are_sections(kind, tmp_path):
+    """Only the chapter was a heading: three articles became one section, and a
+    citation could not name its article."""
+    doc, chunks = _load(_typed_headings(kind, tmp_path), tmp_path)
+    for fact, article in (("100 procent", "Artikel 3 Normbedrag"),
+                          ("3.500 euro", "Artikel 4 Vermogen"),
+                          ("acht weken", "Artikel 5 Termijn")):
+        c = _chunk_with(chunks, fact)
+        # the first article shares its chunk with the bare chapter heading above it
+        assert c.section in (("Hoofdstuk 2 Kwijtschelding", article),
+                             ("Hoofdstuk 2 Kwijtschelding",))
+        assert any(s.heading and s.text == article for s in c.sentences)
+    assert not any(s.heading and s.text.startswith("Let op") for c in chunks for s in c.sentences)
+
+
 def test_html_main_text_only_with_headings():
     doc, chunks = _load(DATA / "subsidie.html", DATA)
     text = "\n".join(doc.lines)
