@@ -155,6 +155,26 @@ def new_value(qtype: str, sentence: str, question: str) -> float:
     return float(any(m.group(0).lower() not in asked for m in pattern.finditer(sentence)))
 
 
+_YEAR_RANGE = re.compile(rf"({YEAR})\s*(?:-|–|—|t/m|tot en met|tot)\s*({YEAR})")
+
+
+def years(text: str) -> set[int]:
+    """The years a text speaks of, a period ("2026-2028") as each of its years."""
+    found = {int(y) for y in re.findall(YEAR, text)}
+    for a, b in _YEAR_RANGE.findall(text):
+        if int(a) < int(b) <= int(a) + 30:
+            found.update(range(int(a), int(b) + 1))
+    return found
+
+
+def other_year(question: str, text: str) -> bool:
+    """Does ``text`` speak of years, none of them one the question asks about? "hoeveel
+    casussen in 2024?" is not answered by "In 2025 werden 186 casussen aangemeld"."""
+    asked = years(question)
+    said = years(text) if asked else set()
+    return bool(said) and not asked & said
+
+
 def cue_score(qtype: str, sentence: str) -> float:
     """1.0 when the sentence carries the surface form the question type asks for."""
     if qtype == "date":

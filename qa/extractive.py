@@ -14,7 +14,7 @@ import logging
 from index import Hit
 from ingest import quote_in_lines
 from ingest.types import Chunk, Sentence
-from qa.cues import BACKWARD_REASON, REASON, question_type
+from qa.cues import BACKWARD_REASON, REASON, other_year, question_type
 from qa.features import Candidate, build_candidates
 from qa.ranker import Ranker
 from qa.tables import table_cell
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # Room around each quote in the answer text: " … [n] " (qa/chain.py's formatter).
 QUOTE_OVERHEAD = 8
 _GOES_ON = (";", ":", ",")  # a quote ending so stops inside an enumeration
+# Questions whose answer may name another year than they do: "wanneer kwam de verklaring
+# over 2024?" (9 april 2025), "is het verzuim gedaald t.o.v. 2024?"
+YEAR_IS_ANSWER = ("date", "yes_no")
 
 
 class ExtractiveAnswerer:
@@ -56,8 +59,9 @@ class ExtractiveAnswerer:
             citation = self._cite(cand, len(citations) + 1)
             if citation is not None:
                 citations.append(citation)
-        if not citations:
-            return answer
+        if not citations or (qtype not in YEAR_IS_ANSWER
+                             and other_year(question, " ".join(c.quote for c in citations))):
+            return answer  # the best evidence is about another year than the one asked
         answer.found = True
         answer.citations = citations
         return answer
