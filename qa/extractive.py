@@ -14,10 +14,10 @@ import logging
 from index import Hit
 from ingest import quote_in_lines
 from ingest.types import Chunk, Sentence
-from qa.cues import BACKWARD_REASON, REASON, other_year, question_type
+from qa.cues import BACKWARD_REASON, REASON, new_value, other_year, question_type
 from qa.features import Candidate, build_candidates
 from qa.ranker import Ranker
-from qa.tables import table_cell
+from qa.tables import is_row, table_cell
 from qa.types import NOT_FOUND, Answer, Citation
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,8 @@ class ExtractiveAnswerer:
             citation = self._cite(cand, len(citations) + 1)
             if citation is not None:
                 citations.append(citation)
-        if not citations or (qtype not in YEAR_IS_ANSWER
-                             and other_year(question, " ".join(c.quote for c in citations))):
-            return answer  # the best evidence is about another year than the one asked
+        if not citations or misses_form(question, qtype, [c.quote for c in citations]):
+            return answer
         answer.found = True
         answer.citations = citations
         return answer
@@ -118,6 +117,21 @@ class ExtractiveAnswerer:
             quote_end=end,
             continues=cut or quote.rstrip().endswith(_GOES_ON),
         )
+
+
+def misses_form(question: str, qtype: str, quotes: list[str]) -> bool:
+    """Quotes that cannot answer, whatever they say about the question's subject: they
+    speak only of other years than the one asked ("hoeveel casussen in 2024?" - "In 2025
+    werden 186 casussen aangemeld"), or hold no amount where the question asks what
+    something costs ("wat kost de wadistrook?" - "Langs de Kerkstraat komt een
+    wadistrook"; a table row's bare numbers count as amounts). Measured in
+    docs/calibration.md."""
+    text = " ".join(quotes)
+    if qtype not in YEAR_IS_ANSWER and other_year(question, text):
+        return True
+    return qtype == "money" and not (
+        new_value("money", text, question) or any(is_row(line) for q in quotes
+                                                  for line in q.split("\n")))
 
 
 def shown(cand: Candidate, qtype: str, settings) -> Candidate:

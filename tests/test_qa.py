@@ -78,6 +78,21 @@ def test_other_year(question, text, other):
     assert other_year(question, text) is other
 
 
+@pytest.mark.parametrize(("question", "quotes", "misses"), [
+    ("wat kost de wadistrook?", ["Langs de Kerkstraat komt een wadistrook."], True),
+    ("wat kost de wadistrook?", ["De wadistrook kost € 85.000."], False),
+    ("wat kost de wadistrook?", ["De wadistrook kost 2,1 miljoen."], False),
+    ("wat kost de wadistrook in 2027?", ["Post 2026 2027\nWadistrook 400 380"], False),
+    ("wat kost de wadistrook in 2027?", ["In 2026 kost de wadistrook € 85.000."], True),
+    ("wanneer is de verklaring over 2024 gegeven?", ["Op 9 april 2025."], False),
+])
+def test_misses_form(question, quotes, misses):
+    from qa.cues import question_type
+    from qa.extractive import misses_form
+
+    assert misses_form(question, question_type(question), quotes) is misses
+
+
 def test_evidence_about_another_year_is_no_answer(qa, monkeypatch):
     """The Regio Deal money of the demo is named for other years than 2019: quoting it
     would answer a question the documents leave open."""
