@@ -175,6 +175,29 @@ def other_year(question: str, text: str) -> bool:
     return bool(said) and not asked & said
 
 
+# "hoeveel uur", "welk percentage": the unit the answer must be given in.
+_UNITS = {
+    "procent": r"%|procent", "percentage": r"%|procent", "%": r"%|procent",
+    "uur": r"\buur\b|\buren\b", "uren": r"\buur\b|\buren\b", "dagen": r"\bdag",
+    "weken": r"\bweek|\bweken\b", "maanden": r"\bmaand", "jaar": r"\bjaar|\bjaren\b",
+    "jaren": r"\bjaar|\bjaren\b", "meter": r"\bm\b|meter|\bkm\b", "m2": r"m2|m²|vierkante",
+    "vierkante": r"m2|m²|vierkante", "hectare": r"hectare|\bha\b",
+    "kilometer": r"\bkm\b|kilometer", "km": r"\bkm\b|kilometer", "kilo": r"\bkg\b|kilo",
+    "kg": r"\bkg\b|kilo", "ton": r"\bton\b", "liter": r"liter",
+}
+_ASKED_UNIT = re.compile(r"\b(?:hoeveel|welk)\s+(" + "|".join(map(re.escape, _UNITS))
+                         + r")(?!\w)", re.IGNORECASE)
+
+
+def asked_unit(question: str) -> re.Pattern | None:
+    """The unit a "hoeveel uur"/"welk percentage" question wants its answer in; not "welk
+    jaar", which asks for a year."""
+    m = _ASKED_UNIT.search(question)
+    if m is None or (m.group(0).lower().startswith("welk") and m.group(1).lower() != "percentage"):
+        return None
+    return re.compile(_UNITS[m.group(1).lower()], re.IGNORECASE)
+
+
 def cue_score(qtype: str, sentence: str) -> float:
     """1.0 when the sentence carries the surface form the question type asks for."""
     if qtype == "date":

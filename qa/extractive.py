@@ -14,7 +14,14 @@ import logging
 from index import Hit
 from ingest import quote_in_lines
 from ingest.types import Chunk, Sentence
-from qa.cues import BACKWARD_REASON, REASON, new_value, other_year, question_type
+from qa.cues import (
+    BACKWARD_REASON,
+    REASON,
+    asked_unit,
+    new_value,
+    other_year,
+    question_type,
+)
 from qa.features import Candidate, build_candidates
 from qa.ranker import Ranker
 from qa.tables import is_row, table_cell
@@ -122,12 +129,15 @@ class ExtractiveAnswerer:
 def misses_form(question: str, qtype: str, quotes: list[str]) -> bool:
     """Quotes that cannot answer, whatever they say about the question's subject: they
     speak only of other years than the one asked ("hoeveel casussen in 2024?" - "In 2025
-    werden 186 casussen aangemeld"), or hold no amount where the question asks what
-    something costs ("wat kost de wadistrook?" - "Langs de Kerkstraat komt een
-    wadistrook"; a table row's bare numbers count as amounts). Measured in
-    docs/calibration.md."""
+    werden 186 casussen aangemeld"), lack the unit asked for ("hoeveel uur per week"),
+    or hold no amount where the question asks what something costs ("wat kost de
+    wadistrook?" - "Langs de Kerkstraat komt een wadistrook"; a table row's bare numbers
+    count as amounts). Measured in docs/calibration.md."""
     text = " ".join(quotes)
     if qtype not in YEAR_IS_ANSWER and other_year(question, text):
+        return True
+    unit = asked_unit(question)
+    if unit is not None and not unit.search(text):
         return True
     return qtype == "money" and not (
         new_value("money", text, question) or any(is_row(line) for q in quotes

@@ -85,6 +85,11 @@ def test_other_year(question, text, other):
     ("wat kost de wadistrook in 2027?", ["Post 2026 2027\nWadistrook 400 380"], False),
     ("wat kost de wadistrook in 2027?", ["In 2026 kost de wadistrook € 85.000."], True),
     ("wanneer is de verklaring over 2024 gegeven?", ["Op 9 april 2025."], False),
+    ("hoeveel uur per week werkt de secretaris?", ["De secretaris werkt 24 uur."], False),
+    ("hoeveel uur per week werkt de secretaris?", ["De secretaris is benoemd."], True),
+    ("welk percentage is gescheiden?", ["Het is 62 procent."], False),
+    ("welk percentage is gescheiden?", ["Er is 4.100 ton gescheiden."], True),
+    ("in welk jaar is het plein klaar?", ["Het plein is in 2027 klaar."], False),
 ])
 def test_misses_form(question, quotes, misses):
     from qa.cues import question_type
