@@ -10,6 +10,7 @@ the original lines before it can be shown.
 from __future__ import annotations
 
 import logging
+import re
 
 from index import Hit
 from ingest import quote_in_lines
@@ -34,6 +35,9 @@ _GOES_ON = (";", ":", ",")  # a quote ending so stops inside an enumeration
 # Questions whose answer may name another year than they do: "wanneer kwam de verklaring
 # over 2024?" (9 april 2025), "is het verzuim gedaald t.o.v. 2024?"
 YEAR_IS_ANSWER = ("date", "yes_no")
+# What something costs may be nothing: "Mantelzorgers krijgen de vergunning kosteloos."
+FREE = re.compile(r"\b(?:gratis|kosteloos|kosteloze|geen kosten|zonder kosten|vrijgesteld)\b",
+                  re.IGNORECASE)
 
 
 class ExtractiveAnswerer:
@@ -140,8 +144,8 @@ def misses_form(question: str, qtype: str, quotes: list[str]) -> bool:
     if unit is not None and not unit.search(text):
         return True
     return qtype == "money" and not (
-        new_value("money", text, question) or any(is_row(line) for q in quotes
-                                                  for line in q.split("\n")))
+        new_value("money", text, question) or FREE.search(text)
+        or any(is_row(line) for q in quotes for line in q.split("\n")))
 
 
 def shown(cand: Candidate, qtype: str, settings) -> Candidate:

@@ -82,6 +82,7 @@ def test_other_year(question, text, other):
     ("wat kost de wadistrook?", ["Langs de Kerkstraat komt een wadistrook."], True),
     ("wat kost de wadistrook?", ["De wadistrook kost € 85.000."], False),
     ("wat kost de wadistrook?", ["De wadistrook kost 2,1 miljoen."], False),
+    ("wat kost de vergunning voor mantelzorgers?", ["Zij krijgen hem kosteloos."], False),
     ("wat kost de wadistrook in 2027?", ["Post 2026 2027\nWadistrook 400 380"], False),
     ("wat kost de wadistrook in 2027?", ["In 2026 kost de wadistrook € 85.000."], True),
     ("wanneer is de verklaring over 2024 gegeven?", ["Op 9 april 2025."], False),
