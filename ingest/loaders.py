@@ -521,7 +521,8 @@ def _read_html(data: bytes, source: str, settings):
         if el is not content and el.getparent() is not None:
             el.drop_tree()
     for el in content.iter("p", "div"):
-        if _bold_block(el):
+        # a bold "Totaal" in a table cell or a bold list item is no section
+        if next(el.iterancestors("td", "th", "li", "table"), None) is None and _bold_block(el):
             el.tag = f"h{GENERIC_LEVEL}"
     return _walk_html(content, etree)
 
@@ -564,6 +565,7 @@ def _walk_html(content, etree) -> tuple[list[str], None, dict[int, int]]:
                     headings[len(lines)] = level
 
     pre = 0  # inside <pre> source newlines are line breaks; elsewhere just spaces
+    cell = 0  # inside <td>/<th> a <p> or <div> (Word's HTML export) does not end the row
 
     def add(text: str | None) -> None:
         if text:
@@ -572,23 +574,30 @@ def _walk_html(content, etree) -> tuple[list[str], None, dict[int, int]]:
     for event, el in etree.iterwalk(content, events=("start", "end")):
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if event == "start":
-            if tag in _BLOCKS or tag in _HEADINGS:
+            if cell and tag in _BLOCKS and tag not in ("table", "tr"):
+                buf.append(" ")
+            elif tag in _BLOCKS or tag in _HEADINGS:
                 flush()
             elif tag == "br":
                 buf.append("\n")
             if tag == "pre":
                 pre += 1
+            elif tag in ("td", "th"):
+                cell += 1
             if tag:
                 add(el.text)
         else:
             if tag == "pre":
                 pre -= 1
-            if tag in _HEADINGS:
+            if tag in ("td", "th"):
+                cell = max(cell - 1, 0)
+                buf.append(" | ")
+            elif cell and tag in _BLOCKS and tag not in ("table", "tr"):
+                buf.append(" ")
+            elif tag in _HEADINGS:
                 flush(_HEADINGS[tag])
             elif tag in _BLOCKS:
                 flush()
-            elif tag in ("td", "th"):
-                buf.append(" | ")
             if el is not content:
                 add(el.tail)
     flush()

@@ -197,6 +197,17 @@ def test_bold_and_typed_article_headings_in_markup_are_sections(kind, tmp_path):
     assert not any(s.heading and s.text.startswith("Let op") for c in chunks for s in c.sentences)
 
 
+def test_a_bold_table_cell_in_html_stays_in_its_row(tmp_path):
+    """Word's HTML export puts each cell in a <p>; a bold "Totaal" cell is no heading."""
+    row = "<tr><td><p><strong>{}</strong></p></td><td><p>{}</p></td></tr>"
+    (path := tmp_path / "begroting.html").write_text(
+        "<html><body><main><h1>Begroting</h1><table>" + row.format("Post", "Bedrag")
+        + row.format("Totaal", "€ 751.000") + "</table></main></body></html>", "utf-8")
+    doc, _ = _load(path, tmp_path)
+    assert "Totaal | € 751.000" in doc.lines
+    assert set(doc.headings.values()) == {1}
+
+
 def test_html_main_text_only_with_headings():
     doc, chunks = _load(DATA / "subsidie.html", DATA)
     text = "\n".join(doc.lines)
