@@ -441,6 +441,8 @@ _BLOCKS = frozenset({
     "table", "thead", "tbody", "tfoot", "caption", "figcaption", "figure", "blockquote",
     "pre", "address", "hr", "body", "fieldset", "details", "summary", "center", "header",
 })
+_CELLS = ("td", "th")
+_IN_CELL = _BLOCKS - {"table", "tr"}  # blocks that only separate words inside a cell
 # fmt: on
 
 
@@ -522,7 +524,7 @@ def _read_html(data: bytes, source: str, settings):
             el.drop_tree()
     for el in content.iter("p", "div"):
         # a bold "Totaal" in a table cell or a bold list item is no section
-        if next(el.iterancestors("td", "th", "li", "table"), None) is None and _bold_block(el):
+        if next(el.iterancestors(*_CELLS, "li", "table"), None) is None and _bold_block(el):
             el.tag = f"h{GENERIC_LEVEL}"
     return _walk_html(content, etree)
 
@@ -565,7 +567,7 @@ def _walk_html(content, etree) -> tuple[list[str], None, dict[int, int]]:
                     headings[len(lines)] = level
 
     pre = 0  # inside <pre> source newlines are line breaks; elsewhere just spaces
-    cell = 0  # inside <td>/<th> a <p> or <div> (Word's HTML export) does not end the row
+    cell = 0  # inside a cell, a <p> or <div> (Word's HTML export) does not end the row
 
     def add(text: str | None) -> None:
         if text:
@@ -574,7 +576,7 @@ def _walk_html(content, etree) -> tuple[list[str], None, dict[int, int]]:
     for event, el in etree.iterwalk(content, events=("start", "end")):
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if event == "start":
-            if cell and tag in _BLOCKS and tag not in ("table", "tr"):
+            if cell and tag in _IN_CELL:
                 buf.append(" ")
             elif tag in _BLOCKS or tag in _HEADINGS:
                 flush()
@@ -582,17 +584,17 @@ def _walk_html(content, etree) -> tuple[list[str], None, dict[int, int]]:
                 buf.append("\n")
             if tag == "pre":
                 pre += 1
-            elif tag in ("td", "th"):
+            elif tag in _CELLS:
                 cell += 1
             if tag:
                 add(el.text)
         else:
             if tag == "pre":
                 pre -= 1
-            if tag in ("td", "th"):
+            if tag in _CELLS:
                 cell = max(cell - 1, 0)
                 buf.append(" | ")
-            elif cell and tag in _BLOCKS and tag not in ("table", "tr"):
+            elif cell and tag in _IN_CELL:
                 buf.append(" ")
             elif tag in _HEADINGS:
                 flush(_HEADINGS[tag])
