@@ -9,6 +9,7 @@ answer, which also makes the cue a good abstention signal.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 YEAR = r"\b(?:19|20)\d{2}\b"
 MONTHS = (
@@ -51,9 +52,13 @@ WHO = re.compile(
 # A named person or body ("de heer T. Vermaning", "wethouder M.J. Kuipers", "Stichting
 # Welzijn", "Van Dorp B.V."): "wie" is answered by a name far more often than by the
 # words "gemeente" or "college", which stand in nearly every sentence of a municipality.
-NAMED = re.compile(
+_PERSON = (
     r"\b(?:de heer|mevrouw|dhr\.|mw\.|mr\.|ir\.|ing\.|drs\.|dr\.|prof\.)\s|"
-    r"\b[A-Z]\.(?:[A-Z]\.)*\s*(?:\([A-Z][a-z]+\)\s*)?(?:van |de |der |den )*[A-Z][a-z]+|"
+    r"\b[A-Z]\.(?:[A-Z]\.)*\s*(?:\([A-Z][a-z]+\)\s*)?(?:van |de |der |den )*[A-Z][a-z]+"
+)
+PERSON = re.compile(_PERSON)
+NAMED = re.compile(
+    _PERSON + "|"
     r"\b(?:wethouder|burgemeester|directeur|voorzitter|voorzitterschap van|projectleider|"
     r"coördinator|programmamanager|contactpersoon|portefeuillehouder|secretaris|adviseur|"
     r"beleidsadviseur|gedeputeerde|minister)\s+(?:[A-Z]\.)*\s*[A-Z][a-z]+|"
@@ -219,3 +224,37 @@ def cue_score(qtype: str, sentence: str) -> float:
     if qtype == "list":
         return 1.0 if LIST.search(sentence) else 0.3
     return 0.5  # "what" and "yes_no" have no reliable surface cue
+
+
+# "wie is de voorzitter van …" asks for the person in a function. Documents name such a
+# person with the function ("Voorzitter is Mirjam Dekkers", "Teamleider is Ingrid
+# Veldkamp") or by title or initials ("mr. E.M. Kroeze"). A quote with neither is about
+# the organisation, not its officer. Functions that organisations hold ("trekker",
+# "kassier", "concessieverlener") are not in the list.
+_ROLES = (
+    "voorzitter", "directeur", "wethouder", "burgemeester", "griffier", "secretaris",
+    "projectleider", "programmaleider", "teamleider", "manager", "coordinator",
+    "contactpersoon", "aanspreekpunt", "teamchef", "bestuurder", "architect", "dierenarts",
+    "havenmeester", "penningmeester", "kwartiermaker", "adviseur", "commandant",
+    "controller", "controler", "functionaris", "accounthouder", "gedeputeerde",
+    "portefeuillehouder", "ombudsman", "ambassadeur",
+)
+_ASKED_ROLE = re.compile(r"^\s*wie\s+(?:is|was|wordt|werd|zijn|waren|worden)\b.*?"
+                         r"\b[\w-]*?(" + "|".join(_ROLES) + r")s?\b")
+_ROLE_SAID = {"voorzitter": ("voorzitter", "voorgezeten")}
+
+
+def _plain(text: str) -> str:
+    """Lowercased without accents: "Bibob-coördinator" is typed "bibob-coordinator"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower())
+                   if not unicodedata.combining(c))
+
+
+def names_no_officer(question: str, text: str) -> bool:
+    """Does a "wie is de <function>" question get a text that names neither that function
+    nor a person by title or initials?"""
+    m = _ASKED_ROLE.match(_plain(question))
+    if m is None or PERSON.search(text):
+        return False
+    said = _plain(text)
+    return not any(w in said for w in _ROLE_SAID.get(m.group(1), (m.group(1),)))

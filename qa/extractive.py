@@ -19,6 +19,7 @@ from qa.cues import (
     BACKWARD_REASON,
     REASON,
     asked_unit,
+    names_no_officer,
     new_value,
     other_year,
     question_type,
@@ -134,14 +135,18 @@ def misses_form(question: str, qtype: str, quotes: list[str]) -> bool:
     """Quotes that cannot answer, whatever they say about the question's subject: they
     speak only of other years than the one asked ("hoeveel casussen in 2024?" - "In 2025
     werden 186 casussen aangemeld"), lack the unit asked for ("hoeveel uur per week"),
-    or hold no amount where the question asks what something costs ("wat kost de
+    hold no amount where the question asks what something costs ("wat kost de
     wadistrook?" - "Langs de Kerkstraat komt een wadistrook"; a table row's bare numbers
-    count as amounts). Measured in docs/calibration.md."""
+    count as amounts), or name no officer where one is asked for ("wie is de directeur
+    van de bibliotheek?" - "Het Taalhuis wordt gecoördineerd door de Bibliotheek").
+    Measured in docs/calibration.md."""
     text = " ".join(quotes)
     if qtype not in YEAR_IS_ANSWER and other_year(question, text):
         return True
     unit = asked_unit(question)
     if unit is not None and not unit.search(text):
+        return True
+    if names_no_officer(question, text):
         return True
     return qtype == "money" and not (
         new_value("money", text, question) or FREE.search(text)

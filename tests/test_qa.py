@@ -91,6 +91,16 @@ def test_other_year(question, text, other):
     ("welk percentage is gescheiden?", ["Het is 62 procent."], False),
     ("welk percentage is gescheiden?", ["Er is 4.100 ton gescheiden."], True),
     ("in welk jaar is het plein klaar?", ["Het plein is in 2027 klaar."], False),
+    ("wie is de directeur van de bibliotheek?", ["De Bibliotheek Oost leidt het Taalhuis."],
+     True),
+    ("wie is de directeur van de bibliotheek?", ["Directeur is Ingrid Wolters."], False),
+    ("wie is de voorzitter van de jongerenraad?", ["Die wordt voorgezeten door Sem Kaya."],
+     False),
+    ("wie is de voorzitter van de jongerenraad?", ["Namens de raad, mr. A.C. Bos."], False),
+    ("wie is bij ons de bibob-coordinator?", ["De Bibob-coördinator is Sanne Hek."], False),
+    ("wie is de bibob-coordinator?", ["De gemeente toetst aanvragen met Bibob."], True),
+    ("wie is de trekker van het project?", ["Hengelo neemt het voortouw."], False),
+    ("wie betaalt de directeur?", ["De gemeente betaalt."], False),
 ])
 def test_misses_form(question, quotes, misses):
     from qa.cues import question_type
@@ -110,6 +120,20 @@ def test_evidence_about_another_year_is_no_answer(qa, monkeypatch):
     monkeypatch.setattr(extractive, "other_year", lambda *_: False)
     assert qa.answer(question).found  # the rule, not the threshold, refused it
     assert qa.answer(question.replace(" in 2019", "")).found
+
+
+def test_an_organisation_is_no_answer_to_who_its_officer_is(qa, monkeypatch):
+    """The demo names no director of Novel-T, only what Novel-T does; it does name the
+    city-centre manager."""
+    from qa import extractive
+
+    question = "wie is de directeur van novel-t?"
+    assert not qa.answer(question).found
+    monkeypatch.setattr(extractive, "names_no_officer", lambda *_: False)
+    assert qa.answer(question).found  # the rule, not the threshold, refused it
+    monkeypatch.undo()
+    answer = qa.answer("wie is centrummanager in enschede")
+    assert answer.found and "Gringhuis" in answer.text
 
 
 def test_list_question_quotes_the_items_together(qa):
