@@ -70,6 +70,9 @@ _MD_QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
 _MD_RULE = re.compile(r"^\s{0,3}(?:(?:[-=*_~`]\s*){3,}|=+|-+)\s*$")
 _MD_SYMBOLS = re.compile(r"\*+|`+|~~|__+|\|")
 _MD_EMPTY_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*\)")  # "[tekst](url)" once the URL is gone
+# A pipe table's delimiter row ("| --- | :---: |") under its header row
+_MD_DELIMITER = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+_MD_PIPE = re.compile(r"(?<!\\)\|")
 
 
 def page_furniture(lines: Sequence[str]) -> frozenset[int]:
@@ -236,6 +239,8 @@ class CleanLine:
     # "Datum    8 juli 2025": one to three words and a colon, or one word and a column
     # gap; a line of a letter's or proposal's metadata block
     label: bool = False
+    # A Markdown table row, its cells joined by " | " as Word's and HTML's rows are
+    row: bool = False
 
 
 _EMPTY = CleanLine("", "", "")
@@ -244,15 +249,44 @@ _LABEL = re.compile(r"^\s*[^\W\d_][\w-]*(?:(?: [^\W\d_][\w-]*){0,2}:\s+|\s{2,}|\
 TABLE_COLUMNS = 3  # a line of this many cells is a table row: never joined, never a heading
 
 
+def markdown_tables(lines: Sequence[str]) -> tuple[frozenset[int], frozenset[int]]:
+    """(rows, delimiter rows) of the pipe tables in Markdown ``lines``: a header row, the
+    delimiter row under it, and the lines holding a pipe after that. Read as paragraph
+    text, a table's rows ran together into one sentence with the delimiter's dashes."""
+    rows: set[int] = set()
+    delimiters: set[int] = set()
+    for n in range(1, len(lines)):
+        line, head = lines[n], lines[n - 1]
+        if "|" in line and "-" in line and _MD_DELIMITER.match(line) and "|" in head:
+            delimiters.add(n)
+            rows.add(n - 1)
+            k = n + 1
+            while k < len(lines) and lines[k].strip() and "|" in lines[k]:
+                rows.add(k)
+                k += 1
+    return frozenset(rows), frozenset(delimiters)
+
+
+def _markdown_row(s: str) -> CleanLine:
+    cells = [" ".join(_MD_SYMBOLS.sub(" ", _MD_EMPTY_LINK.sub(r"\1", cell)).split())
+             for cell in _MD_PIPE.split(s.strip().strip("|"))]
+    text = " | ".join(cell for cell in cells if cell)
+    return CleanLine(text, text, "", len(cells), row=True) if text else _EMPTY
+
+
 def clean_lines(lines: Sequence[str], kind: str = "txt",
                 drop: frozenset[int] = frozenset()) -> list[CleanLine]:
     """One CleanLine per original line (same index), empty text for lines with no words
     and for the ``drop`` lines (page furniture)."""
     prepared = [prepare(line) for line in lines]
+    rows, delimiters = markdown_tables(lines) if kind == "md" else (frozenset(), frozenset())
     out: list[CleanLine] = []
     for n, (raw, s) in enumerate(zip(lines, strip_urls(prepared), strict=True)):
-        if not s or s.isspace() or n in drop:
+        if not s or s.isspace() or n in drop or n in delimiters:
             out.append(_EMPTY)
+            continue
+        if n in rows:
+            out.append(_markdown_row(s))
             continue
         marker = ""
         lead = next((c for c in raw if not (c.isspace() or c in INVISIBLE)), "")

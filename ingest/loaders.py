@@ -385,9 +385,14 @@ def _read_docx(data: bytes, source: str, settings):
         else:  # a table: one line per row, cells separated by " | "
             for row in item.rows:
                 cells: list[str] = []
+                last = None
                 for cell in row.cells:
-                    text = " ".join(cell.text.split())
-                    if text and (not cells or cells[-1] != text):  # merged cells repeat
+                    # a merged cell comes once per grid column it spans, as the same XML
+                    # element; equal values in two cells ("€ 35.000 | € 35.000") both stay
+                    if cell._tc is last:
+                        continue
+                    last = cell._tc
+                    if text := " ".join(cell.text.split()):
                         cells.append(text)
                 lines.append(" | ".join(cells))
     return lines, None, headings

@@ -446,13 +446,13 @@ def analyse(doc: Document) -> list[Block]:
         text = c.text if item else c.full
         # a table row is a block of its own: the row above it never continues into it;
         # so is each line of a metadata block ("Portefeuillehouder: ..." after "Datum: ...")
-        table_row = c.columns >= TABLE_COLUMNS or (
-            prev_i >= 0 and cls[prev_i].columns >= TABLE_COLUMNS)
+        table_row = c.columns >= TABLE_COLUMNS or c.row or (
+            prev_i >= 0 and (cls[prev_i].columns >= TABLE_COLUMNS or cls[prev_i].row))
         metadata = c.label and prev_i >= 0 and cls[prev_i].label
         mode = None
         if out.parts and not item:
             if doc.kind == "md":
-                mode = " " if between == 0 else None
+                mode = " " if between == 0 and not table_row else None
             elif doc.kind not in MARKUP_KINDS and not table_row and not metadata:
                 mode = _join_mode(prev_text, text, between, lay, vocab)
         if mode is None:

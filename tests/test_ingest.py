@@ -208,6 +208,37 @@ def test_a_bold_table_cell_in_html_stays_in_its_row(tmp_path):
     assert set(doc.headings.values()) == {1}
 
 
+def test_equal_neighbouring_cells_in_word_both_stay_and_a_merged_cell_once(tmp_path):
+    """Cells were deduplicated by text to undo merged cells, so "€ 35.000 | € 35.000"
+    lost a year and every later value moved one column to the left."""
+    d = docx.Document()
+    table = d.add_table(rows=3, cols=3)
+    for r, values in enumerate((("Post", "2026", "2027"), ("Onderhoud", "€ 35.000", "€ 35.000"))):
+        for k, value in enumerate(values):
+            table.cell(r, k).text = value
+    table.cell(2, 1).merge(table.cell(2, 2)).text = "vervalt"
+    table.cell(2, 0).text = "Toezicht"
+    d.save(str(path := tmp_path / "begroting.docx"))
+    doc, chunks = _load(path, tmp_path)
+    assert "Onderhoud | € 35.000 | € 35.000" in doc.lines
+    assert "Toezicht | vervalt" in doc.lines
+
+
+def test_markdown_pipe_table_rows_stay_rows(tmp_path):
+    """Read as paragraph text, the rows ran together into one sentence with the
+    delimiter's dashes, and a year's value could not be quoted under its header."""
+    (path := tmp_path / "planning.md").write_text(
+        "# Planning\n\nTabel 2 Kosten per jaar\n\n| Onderdeel | 2026 | 2027 |\n|---|---:|:-:|\n"
+        "| Speeltoestellen | € 185.000 | € 210.000 |\n| Valondergronden | € 45.000 | € 50.000 |"
+        "\n\nDe raad besluit in mei.\nDat is laat.\n", "utf-8")
+    doc, chunks = _load(path, tmp_path)
+    sentences = [s.text for c in chunks for s in c.sentences]
+    assert "Onderdeel | 2026 | 2027" in sentences
+    assert "Valondergronden | € 45.000 | € 50.000" in sentences
+    assert not any("---" in s for s in sentences)
+    assert "De raad besluit in mei. Dat is laat." in " ".join(sentences)  # prose still joins
+
+
 def test_html_main_text_only_with_headings():
     doc, chunks = _load(DATA / "subsidie.html", DATA)
     text = "\n".join(doc.lines)
