@@ -120,6 +120,17 @@ def test_feedback_rejects_bad_verdicts_in_dutch():
         make_record("vraag", "antwoord", [], "up", "x" * 5000)
 
 
+def test_a_feedback_line_torn_at_any_byte_leaves_valid_utf8(tmp_path):
+    """A kill mid-write may cut a line anywhere; a cut "ë" would leave invalid UTF-8 in
+    the middle of the file once the next append closed the line off."""
+    path = tmp_path / "feedback.jsonl"
+    record = FeedbackStore(path).add("wat kost één ë?", "€ 5", [], "up", "géén")
+    data = path.read_bytes()
+    for cut in range(len(data) + 1):
+        data[:cut].decode("utf-8")  # strict: raises on a torn character
+    assert json.loads(data) == record  # the text itself comes back unchanged
+
+
 def test_concurrent_feedback_appends_are_whole_lines(tmp_path, monkeypatch):
     path = tmp_path / "fb" / "feedback.jsonl"
     store = FeedbackStore(path)

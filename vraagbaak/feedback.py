@@ -78,7 +78,10 @@ class FeedbackStore:
 
     def append(self, record: dict) -> dict:
         """Durably append one record (see the module docstring for why it is done so)."""
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        # ASCII only ("\u00eb"): a writer killed mid-write may tear a line at any byte, and
+        # a torn "ë" would leave invalid UTF-8 in the middle of the file once the next
+        # append closes the line off; every reader that decodes the file would fail
+        data = (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if _ends_torn(self.path):
