@@ -267,9 +267,13 @@ def markdown_tables(lines: Sequence[str]) -> tuple[frozenset[int], frozenset[int
     return frozenset(rows), frozenset(delimiters)
 
 
+def _markdown_text(s: str) -> str:
+    """``s`` without Markdown's decoration: emphasis, code ticks, pipes, empty links."""
+    return " ".join(_MD_SYMBOLS.sub(" ", _MD_EMPTY_LINK.sub(r"\1", s)).split())
+
+
 def _markdown_row(s: str) -> CleanLine:
-    cells = [" ".join(_MD_SYMBOLS.sub(" ", _MD_EMPTY_LINK.sub(r"\1", cell)).split())
-             for cell in _MD_PIPE.split(s.strip().strip("|"))]
+    cells = [_markdown_text(cell) for cell in _MD_PIPE.split(s.strip().strip("|"))]
     text = " | ".join(cell for cell in cells if cell)
     return CleanLine(text, text, "", len(cells), row=True) if text else _EMPTY
 
@@ -308,8 +312,7 @@ def clean_lines(lines: Sequence[str], kind: str = "txt",
             elif _NUMBER_RE.match(s):
                 marker = "number"
         if kind == "md":
-            s = " ".join(_MD_SYMBOLS.sub(" ", _MD_EMPTY_LINK.sub(r"\1", s)).split())
-            full = " ".join(_MD_SYMBOLS.sub(" ", _MD_EMPTY_LINK.sub(r"\1", full)).split())
+            s, full = _markdown_text(s), _markdown_text(full)
         if not s:
             out.append(_EMPTY)
             continue
