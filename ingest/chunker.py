@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import TYPE_CHECKING
 
+from ingest.abbreviations import OPENERS, is_abbreviation
 from ingest.clean import prepare
 from ingest.structure import Block, analyse
 from ingest.types import Chunk, Document, Sentence
@@ -29,32 +30,8 @@ from ingest.verify import has_words
 if TYPE_CHECKING:
     from vraagbaak.settings import Settings
 
-_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
-_OPENERS = "\"'“‘(["
-# fmt: off
-_ABBREVIATIONS = frozenset({
-    "a.s", "aanv", "afd", "alg", "art", "bijv", "blz", "bv", "ca", "cf", "d.d", "d.i",
-    "d.m.v", "d.w.z", "dhr", "dr", "drs", "e.a", "e.d", "e.e.a", "e.g", "e.v", "enz", "etc",
-    "evt", "excl", "fig", "i.c", "i.e", "i.h.a", "i.o", "i.p.v", "i.s.m", "i.v.m", "incl",
-    "ing", "ir", "jl", "jr", "m.b.t", "m.b.v", "m.i.v", "m.n", "max", "mevr", "min", "mln", "mld",
-    "mr", "mw", "nl", "nr", "o.a", "o.b.v", "o.i.d", "o.l.v", "ong", "p", "pag", "plm",
-    "prof", "red", "resp", "sr", "st", "t.a.v", "t.b.v", "t.o.v", "tel", "vgl", "vlg", "vnl",
-    "vs", "zgn", "z.s.m", "jan", "feb", "mrt", "apr", "jun", "jul", "aug", "sep", "sept",
-    "okt", "nov", "dec", "no", "vol",
-})
-# fmt: on
+_END = re.compile(r"[.!?…]+[\"'”’)\]¹²³⁴⁵⁶⁷⁸⁹⁰]*\s+")  # a footnote mark may follow
 _CLAUSE = re.compile(r"[,;:]\s+|\s+[–—-]\s+")
-
-
-def _is_abbreviation(token: str) -> bool:
-    core = token.lstrip(_OPENERS).rstrip(".")
-    low = core.casefold()
-    return (
-        low in _ABBREVIATIONS
-        or (len(core) == 1 and core.isalpha())  # initial: "K. Ollongren"
-        or (core.isdigit() and len(core) <= 2)  # enumeration: "1. Gebiedsgericht"
-        or re.fullmatch(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}", core) is not None  # "o.a"
-    )
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -66,13 +43,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if nxt >= len(text):
             break
         c = text[nxt]
-        if c in _OPENERS and nxt + 1 < len(text):
+        if c in OPENERS and nxt + 1 < len(text):
             c = text[nxt + 1]
         if not (c.isupper() or c.isdigit()):
             continue
         if text[m.start()] == ".":
             token = text[text.rfind(" ", start, m.start()) + 1 : m.start()]
-            if _is_abbreviation(token):
+            if is_abbreviation(token):
                 continue
         end = m.start() + len(m.group().rstrip())
         if end > start:

@@ -19,6 +19,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from ingest.abbreviations import continues_after
 from ingest.clean import TABLE_COLUMNS, CleanLine, clean_lines, furniture_of
 from ingest.types import Document
 
@@ -340,11 +341,12 @@ def _join_mode(prev: str, cur: str, gap: int, lay: _Layout, vocab: set[str]) -> 
             return ""  # "Diekman-" + "Oost"
     if _first_is_lower(cur):
         return " "
+    wrapped = len(prev) >= lay.long and gap <= lay.sep  # PDF page breaks leave one blank line
     if _ends_terminal(prev):
-        return None
-    if len(prev) >= lay.long:  # a wrapped line; PDF page breaks leave one blank line
-        return " " if gap <= lay.sep else None
-    return None  # a short line standing on its own: a title, list line or label
+        # "… de coördinator, mevrouw I." + "(Iris) Jansen. …": a wrap, not a paragraph end
+        return " " if wrapped and prev[-1] == "." and continues_after(prev.split()[-1]) else None
+    # else a wrapped line, or a short line standing on its own: a title, list line or label
+    return " " if wrapped else None
 
 
 def _repeats(title: str, path: list[tuple[float, str]]) -> bool:

@@ -534,6 +534,35 @@ def test_running_page_headers_and_footers_are_dropped_and_labels_kept():
     assert page_furniture(lines[:12]) == frozenset()  # one page: nothing recurs
 
 
+_WRAPS = (
+    "Contact\n\n"
+    "Organisatoren hebben één vast aanspreekpunt: de evenementencoördinator, mevrouw I.\n"
+    "(Iris) Baldewsingh-Kroon. Zij zit ook het overleg voor, waarin politie en brandweer\n"
+    "elke week de aanvragen bespreken, zoals is vastgelegd in de regeling van artikel 3.\n"
+    "Daarna volgt het besluit van de burgemeester over de aanvraag, de voorwaarden enz.\n"
+    "Het college stelt jaarlijks de leges vast; voor een klein evenement zijn die € 850.¹\n"
+    "Grote evenementen betalen meer.\n"
+)
+
+
+def test_a_line_wrapped_after_an_initial_is_no_paragraph_end():
+    """"mevrouw I." ended its PDF line, so the name on the next line became a sentence of
+    its own and "wie is het aanspreekpunt?" was answered without it."""
+    sentences = [s for c in _paged_chunks(_WRAPS, "evenementen.txt") for s in c.sentences]
+    named = next(s for s in sentences if "aanspreekpunt" in s.text)
+    assert named.text.endswith("mevrouw I. (Iris) Baldewsingh-Kroon.")
+    assert (named.line_start, named.line_end) == (3, 4)
+    # a number, or a word that may close a sentence, still ends the paragraph
+    assert any(s.text.endswith("artikel 3.") for s in sentences)
+    assert any(s.text.startswith("Daarna volgt") and s.text.endswith("enz.") for s in sentences)
+
+
+def test_a_footnote_mark_after_the_full_stop_ends_the_sentence():
+    sentences = [s.text for c in _paged_chunks(_WRAPS, "evenementen.txt") for s in c.sentences]
+    assert "Grote evenementen betalen meer." in sentences
+    assert any(s.endswith("€ 850.¹") for s in sentences)
+
+
 def test_sentence_across_a_page_break_is_one_provable_sentence():
     doc = document_from_text(PAGED, source="afval.txt")
     chunks = chunk_document(doc, SETTINGS)
