@@ -39,7 +39,7 @@ from scipy.optimize import minimize
 
 from eval.gold import DEFAULT_GOLD, GoldItem, load_gold
 from eval.metrics import contains_answer
-from qa.extractive import shown, with_runner_ups
+from qa.extractive import quotes_for
 from qa.features import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
@@ -147,9 +147,7 @@ def chosen(row: Row, scores: np.ndarray, margin: float, settings) -> list[Candid
     for cand, s in zip(row.pool.items, scores, strict=True):
         cand.score = float(s)
     ranked = sorted(row.pool.items, key=lambda c: -c.score)
-    best = shown(ranked[0], row.pool.qtype, settings)
-    return with_runner_ups(best, ranked[1:], margin, settings.answer_max_sentences,
-                           settings.answer_max_chars, settings.answer_repeat_min_words)
+    return quotes_for(ranked, row.pool.qtype, margin, settings)
 
 
 def accuracy(rows: list[Row], scores: dict[tuple, np.ndarray], margin: float,

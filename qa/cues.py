@@ -67,6 +67,29 @@ NAMED = re.compile(
 )
 LIST = re.compile(r"[;•]|,.*,|\b(?:en|zoals|onder andere|o\.a\.)\b", re.IGNORECASE)
 
+# An enumeration item as the chunker leaves it: bullets are stripped, markers such as
+# "a.", "2°" and "3." stay, and items end in ";" or without a full stop.
+_ITEM_MARKER = re.compile(r"^\(?(?:\d{1,2}|[a-z])(?:[.)]|°)\s")
+_ITEM_MAX_WORDS = 25
+
+
+def enumeration(sentences) -> list[bool]:
+    """Which sentences (``ingest.types.Sentence``) open or belong to an enumeration: one
+    ending in ":" or ";" or starting with an item marker, and a short one right after one
+    of those (the last item, or a bullet without punctuation). Headings never belong. A
+    list question is answered by the list, and the answerer grows a member into it
+    (qa/extractive.py)."""
+    out: list[bool] = []
+    for i, sentence in enumerate(sentences):
+        text = "" if sentence.heading else sentence.text.strip()
+        member = text.endswith((":", ";")) or bool(_ITEM_MARKER.match(text))
+        if not member and text and out and out[-1]:
+            member = (not sentences[i - 1].text.rstrip().endswith(".")
+                      and len(text.split()) <= _ITEM_MAX_WORDS)
+        out.append(member)
+    return out
+
+
 TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("why", re.compile(r"\bwaarom\b|\breden\b|\bwaarvoor\b|\bmet welk doel\b|\bdoel van\b")),
     ("date", re.compile(

@@ -19,6 +19,7 @@ from qa.cues import (
     BACKWARD_REASON,
     REASON,
     asked_unit,
+    enumeration,
     names_no_officer,
     new_value,
     other_year,
@@ -90,10 +91,7 @@ class ExtractiveAnswerer:
                               self.s.answer_pair_max_words)
             if cell is not None:
                 return self._with_header(*cell)
-        best = shown(candidates[0], qtype, self.s)
-        return with_runner_ups(best, candidates[1:], self.ranker.second_sentence_margin,
-                               self.s.answer_max_sentences, self.s.answer_max_chars,
-                               self.s.answer_repeat_min_words)
+        return quotes_for(candidates, qtype, self.ranker.second_sentence_margin, self.s)
 
     @staticmethod
     def _with_header(header: Candidate | None, row: Candidate) -> list[Candidate]:
@@ -167,6 +165,26 @@ def shown(cand: Candidate, qtype: str, settings) -> Candidate:
     return cand
 
 
+def quotes_for(ranked: list[Candidate], qtype: str, margin: float,
+               settings) -> list[Candidate]:
+    """The best sentence as shown, plus its runners-up. For a list question a runner-up
+    that is itself an enumeration item is grown into its list like the best one: an item
+    alone ("3. in te stemmen met het Participatieplan;") names one of the things asked
+    for, its list names them all. eval/calibrate.py scores its choices by this same rule."""
+    best = shown(ranked[0], qtype, settings)
+    grow = None
+    if qtype == "list":
+        def grow(cand: Candidate, room: int) -> Candidate:
+            sentences = cand.chunk.sentences
+            if not enumeration(sentences)[sentences.index(cand.sentence)]:
+                return cand
+            return _grow(cand, _opens_list(cand.sentence), room,
+                         settings.answer_list_sentences)
+    return with_runner_ups(best, ranked[1:], margin, settings.answer_max_sentences,
+                           settings.answer_max_chars, settings.answer_repeat_min_words,
+                           grow)
+
+
 def quote_limit(settings) -> int:
     """One quote's longest: the answer's limit less the room around its marker."""
     return settings.answer_max_chars - QUOTE_OVERHEAD
@@ -223,12 +241,13 @@ def _with_reason(cand: Candidate, limit: int) -> Candidate:
 
 def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
                     max_sentences: int, max_chars: int,
-                    repeat_min_words: int = 4) -> list[Candidate]:
+                    repeat_min_words: int = 4, grow=None) -> list[Candidate]:
     """``best`` plus the runners-up (``rest``, best first) that score within ``margin`` of
     it and fit in the answer, best first: staff read the first sentence as the answer, and
     reading order put a weaker neighbour before it. A runner-up that repeats a chosen
     sentence from another place adds a source, not a sentence, if it is a statement
-    (``repeat_min_words``) and not a stray word such as a table header.
+    (``repeat_min_words``) and not a stray word such as a table header. ``grow`` widens a
+    runner-up into at most the room left, unless that would repeat what is chosen.
     eval/calibrate.py chooses the margin with this same rule."""
     chosen = [best]
     sentences, budget = 1, max_chars - len(best.sentence.text)
@@ -237,6 +256,10 @@ def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
             break
         if best.score - cand.score > margin:
             break
+        if grow is not None:
+            grown = grow(cand, budget - QUOTE_OVERHEAD)
+            if not any(_overlaps(grown, c) for c in chosen):
+                cand = grown
         if _asks(cand) or any(_overlaps(cand, c) for c in chosen):
             continue  # a question in the document never answers one
         if any(repeats(cand.sentence.text, c.sentence.text) for c in chosen):

@@ -17,12 +17,12 @@ import numpy as np
 
 from index import Hit
 from ingest.types import Chunk, Sentence
-from qa.cues import CUE_TYPES, cue_score, new_value, subject
+from qa.cues import CUE_TYPES, cue_score, enumeration, new_value, subject
 
 SENTENCE_FEATURES = (
     "dense", "dense_gap", "plain", "plain_gap", "lex", "lex_gap", "rare", "prev_lex", "next_lex",
     "heading", "ctx", "echo", "heading_like", "no_stop", "rank", "chunk_dense", "in_bm25",
-    "first", "log_words", "short", "opens_list", "digits", "new_value",
+    "first", "log_words", "short", "opens_list", "list_item", "digits", "new_value",
     *(f"cue_{t}" for t in CUE_TYPES),
 )
 # Whether the question is answered at all, judged from its best candidates once ranked.
@@ -74,6 +74,7 @@ def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: 
         context = index.terms(" ".join([chunk.title, *chunk.section, chunk.text]))
         sentence_terms = [index.terms(s.text) for s in chunk.sentences]
         lex = [_share(weights, t, total) for t in sentence_terms]
+        listed = enumeration(chunk.sentences) if qtype == "list" else None
         for i, sentence in enumerate(chunk.sentences):
             n_words = len(sentence.text.split())
             terms = sentence_terms[i]
@@ -100,6 +101,8 @@ def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: 
                 "log_words": math.log(1 + n_words),
                 "short": float(n_words < 4),
                 "opens_list": float(text.endswith(":")),
+                # Only for list questions: the list is the answer, a member grows into it.
+                "list_item": float(listed is not None and listed[i]),
                 "digits": float(any(ch.isdigit() for ch in sentence.text)),
             }
             features["new_value"] = new_value(qtype, sentence.text, question)

@@ -78,7 +78,7 @@ def test_fit_sentences_finds_the_feature_that_marks_the_answer():
     rng = np.random.default_rng(0)
     k = SENTENCE_FEATURES.index("cue_date")
     rows = []
-    for _ in range(60):
+    for _ in range(120):  # enough questions that the noise weights stay small
         x = rng.normal(size=(8, len(SENTENCE_FEATURES)))
         answer = int(rng.integers(8))
         x[answer, k] += 3.0
@@ -98,7 +98,7 @@ def _synthetic_rows(fold: str, feature: str, n: int, rng, answerable: bool = Tru
         right = np.zeros(6, bool)
         if answerable:
             right[i % 6] = True
-            x[i % 6, k] += 3.0
+            x[i % 6, k] += 5.0  # far above the noise: a model that learned k finds it
         item = SimpleNamespace(id=f"q{i}", answerable=answerable)
         rows.append(Row(item=item, pool=None, x=x, right=right, cited=right.copy(), fold=fold))
     return rows
@@ -351,6 +351,44 @@ def test_list_item_grows_back_to_its_lead_in_and_no_further(settings):
     plain = chunk_of([parts[0], parts[2], parts[3]])
     grown = shown(Candidate(0, plain, plain.sentences[1], {}), "list", settings)
     assert (grown.sentence.line_start, grown.sentence.line_end) == (1, 3)
+
+
+def test_list_runner_up_item_grows_into_its_list_but_a_statement_does_not(settings):
+    from qa.extractive import quotes_for
+
+    parts = [("De raad besluit:", False), ("1. kennis te nemen van de nota;", False),
+             ("2. in te stemmen met het plan;", False), ("3. het fonds in te stellen.", False),
+             ("Kosten", True), ("Het plan kost niets.", False), ("Het fonds wel.", False)]
+    chunk = chunk_of(parts)
+    elsewhere = chunk_of([("Het windpark krijgt vier turbines.", False)], source="b.md")
+    best = Candidate(0, elsewhere, elsewhere.sentences[0], {}, score=5.0)
+    item = Candidate(0, chunk, chunk.sentences[2], {}, score=4.5)
+    picks = quotes_for([best, item], "list", 3.0, settings)
+    assert (picks[1].sentence.line_start, picks[1].sentence.line_end) == (1, 4)
+    # Other question types quote the item as it is; so does a list question whose
+    # runner-up is a statement of its own.
+    picks = quotes_for([best, item], "what", 3.0, settings)
+    assert (picks[1].sentence.line_start, picks[1].sentence.line_end) == (3, 3)
+    statement = Candidate(0, chunk, chunk.sentences[-1], {}, score=4.5)
+    picks = quotes_for([best, statement], "list", 3.0, settings)
+    assert picks[1].sentence.text == "Het fonds wel."
+
+
+def test_enumeration_members_are_its_lead_in_its_marked_items_and_its_last_short_item():
+    from qa.cues import enumeration
+
+    chunk = chunk_of([
+        ("De gemeente kent sinds 2020 een subsidieregeling.", False),
+        ("Subsidie is mogelijk voor:", False), ("een groen dak;", False),
+        ("een regenton", False), ("een geveltuin.", False),
+        ("Aanvragen kan het hele jaar.", False), ("2. Voorwaarden", True),
+        ("De aanvrager woont in de gemeente", False), ("a. de rioolheffing", False),
+        ("De rest van deze paragraaf gaat over de hoogte van de bijdrage en over de "
+         "voorwaarden die de gemeente daaraan verbindt, en over wat er gebeurt als een "
+         "aanvrager daar niet aan voldoet.", False),
+    ])
+    assert enumeration(chunk.sentences) == [
+        False, True, True, True, True, False, False, False, True, False]
 
 
 @pytest.mark.parametrize("first, grows", [
