@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from functools import partial
 
 from index import Hit
 from ingest import quote_in_lines
@@ -171,18 +173,18 @@ def quotes_for(ranked: list[Candidate], qtype: str, margin: float,
     that is itself an enumeration item is grown into its list like the best one: an item
     alone ("3. in te stemmen met het Participatieplan;") names one of the things asked
     for, its list names them all. eval/calibrate.py scores its choices by this same rule."""
-    best = shown(ranked[0], qtype, settings)
-    grow = None
-    if qtype == "list":
-        def grow(cand: Candidate, room: int) -> Candidate:
-            sentences = cand.chunk.sentences
-            if not enumeration(sentences)[sentences.index(cand.sentence)]:
-                return cand
-            return _grow(cand, _opens_list(cand.sentence), room,
-                         settings.answer_list_sentences)
-    return with_runner_ups(best, ranked[1:], margin, settings.answer_max_sentences,
-                           settings.answer_max_chars, settings.answer_repeat_min_words,
-                           grow)
+    grow = (partial(_grow_member, max_items=settings.answer_list_sentences)
+            if qtype == "list" else None)
+    return with_runner_ups(shown(ranked[0], qtype, settings), ranked[1:], margin,
+                           settings.answer_max_sentences, settings.answer_max_chars,
+                           settings.answer_repeat_min_words, grow)
+
+
+def _grow_member(cand: Candidate, room: int, max_items: int) -> Candidate:
+    sentences = cand.chunk.sentences
+    if not enumeration(sentences)[sentences.index(cand.sentence)]:
+        return cand
+    return _grow(cand, _opens_list(cand.sentence), room, max_items)
 
 
 def quote_limit(settings) -> int:
@@ -241,7 +243,9 @@ def _with_reason(cand: Candidate, limit: int) -> Candidate:
 
 def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
                     max_sentences: int, max_chars: int,
-                    repeat_min_words: int = 4, grow=None) -> list[Candidate]:
+                    repeat_min_words: int = 4,
+                    grow: Callable[[Candidate, int], Candidate] | None = None,
+                    ) -> list[Candidate]:
     """``best`` plus the runners-up (``rest``, best first) that score within ``margin`` of
     it and fit in the answer, best first: staff read the first sentence as the answer, and
     reading order put a weaker neighbour before it. A runner-up that repeats a chosen
