@@ -18,11 +18,13 @@ import numpy as np
 from index import Hit
 from ingest.types import Chunk, Sentence
 from qa.cues import CUE_TYPES, cue_score, enumeration, new_value, subject
+from qa.tables import VALUE_TYPES, is_row
 
 SENTENCE_FEATURES = (
     "dense", "dense_gap", "plain", "plain_gap", "lex", "lex_gap", "rare", "prev_lex", "next_lex",
     "heading", "ctx", "echo", "heading_like", "no_stop", "rank", "chunk_dense", "in_bm25",
     "first", "log_words", "short", "opens_list", "list_item", "digits", "new_value",
+    "table_row", "row_lex",
     *(f"cue_{t}" for t in CUE_TYPES),
 )
 # Whether the question is answered at all, judged from its best candidates once ranked.
@@ -75,6 +77,7 @@ def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: 
         sentence_terms = [index.terms(s.text) for s in chunk.sentences]
         lex = [_share(weights, t, total) for t in sentence_terms]
         listed = enumeration(chunk.sentences) if qtype == "list" else None
+        rows = [qtype in VALUE_TYPES and is_row(s.text) for s in chunk.sentences]
         for i, sentence in enumerate(chunk.sentences):
             n_words = len(sentence.text.split())
             terms = sentence_terms[i]
@@ -104,6 +107,10 @@ def build_candidates(question: str, hits: list[Hit], qtype: str, index, n_hits: 
                 # Only for list questions: the list is the answer, a member grows into it.
                 "list_item": float(listed is not None and listed[i]),
                 "digits": float(any(ch.isdigit() for ch in sentence.text)),
+                # Only for number, amount and date questions: a table row holds the
+                # value, and its label, not its wording, says whether it is the one.
+                "table_row": float(rows[i]),
+                "row_lex": lex[i] if rows[i] else 0.0,
             }
             features["new_value"] = new_value(qtype, sentence.text, question)
             cue = cue_score(qtype, sentence.text)

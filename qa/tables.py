@@ -13,9 +13,12 @@ which. Measured on the independent sets (docs/calibration.md).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from qa.cues import NUMBER, YEAR, new_value
-from qa.features import Candidate
+
+if TYPE_CHECKING:
+    from qa.features import Candidate
 
 _YEAR = re.compile(YEAR)
 _CELL = re.compile(r"(?<![\w.,])\d[\d.,]*%?(?![\w])")
@@ -25,7 +28,7 @@ _CLAUSE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[a-z]\.)\s+")
 # "Tabel 2 Kosten 2026": a caption names a table, it holds none of its values
 _CAPTION = re.compile(r"(?:tabel|figuur|grafiek|bijlage|overzicht)\s+\d", re.IGNORECASE)
 # A question asking for one of these forms is answered by a row that holds one.
-_VALUE_TYPES = ("number", "money", "date")
+VALUE_TYPES = ("number", "money", "date")
 
 
 def is_header(text: str) -> bool:
@@ -59,7 +62,7 @@ def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
     that sentence could answer at all: a row about something else never displaces a
     sentence that answers."""
     asked_years = set(_YEAR.findall(question))
-    if not candidates or not (asked_years or qtype in _VALUE_TYPES):
+    if not candidates or not (asked_years or qtype in VALUE_TYPES):
         return None
     weights = {t: w for t, w in index.term_weights(question).items()
                if not NUMBER.fullmatch(t)}
@@ -72,7 +75,7 @@ def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
 
     def holds_value(text: str) -> bool:
         text = _CLAUSE.sub("", text)
-        return qtype not in _VALUE_TYPES or new_value(qtype, text, question) >= 1.0
+        return qtype not in VALUE_TYPES or new_value(qtype, text, question) >= 1.0
 
     by_place = {(c.chunk.id, c.sentence.start): c for c in candidates}
     best = candidates[0].sentence.text

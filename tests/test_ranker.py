@@ -524,3 +524,35 @@ def test_answer_marks_a_quote_cut_at_the_length_limit(settings):
     text = format_answer(Answer("vraag?", True, "", citations=[citation])).text
     assert citation.quote != long and long.startswith(citation.quote)
     assert text.endswith(" … [1]") and len(text) <= settings.answer_max_chars
+
+
+class _NoVectors(WordIndex):
+    """Word overlap only: the row features are read from the text, not from vectors."""
+
+    def embed_query(self, question):
+        return None
+
+    def sentence_similarities(self, chunk, qvec):
+        zeros = np.zeros(len(chunk.sentences))
+        return zeros, zeros
+
+
+@pytest.mark.parametrize(("question", "qtype", "marked"), [
+    ("hoeveel subsidie krijgt de bibliotheek", "money", True),
+    ("hoeveel leden heeft de bibliotheek", "number", True),
+    ("waarom krijgt de bibliotheek subsidie", "why", False),
+])
+def test_a_table_row_is_marked_only_for_questions_that_ask_for_a_value(question, qtype, marked):
+    from index.search import Hit
+    from qa.features import build_candidates
+
+    chunk = chunk_of([("Baten 2025 2024", False),
+                      ("Subsidie gemeente bibliotheek 1.512.000 1.468.000", False),
+                      ("De subsidie steeg met 3,0% ten opzichte van 2024.", False)])
+    pool = build_candidates(question, [Hit(chunk, 1.0, ("bm25",))], qtype, _NoVectors(), 5)
+    row, header, prose = (pool.items[i].features for i in (1, 0, 2))
+    assert row["table_row"] == float(marked)
+    assert header["table_row"] == prose["table_row"] == 0.0  # column labels and prose
+    # the row's share of the question's words counts only where it is marked a row
+    assert row["row_lex"] == (row["lex"] if marked else 0.0)
+    assert not marked or row["row_lex"] > 0
