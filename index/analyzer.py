@@ -26,6 +26,15 @@ STOPWORDS = frozenset(STOPWORDS_DUTCH) | {
     "gaat", "gaan", "moet", "moeten", "kan", "kunnen", "vd", "v", "d", "de", "het", "een",
 }
 MIN_PART = 4  # shortest compound part worth splitting off
+# Stored in each index: one built by another analyzer has its BM25 terms rebuilt on load.
+ANALYZER_VERSION = 2  # 2: ordinals in digits ("2e") read as the word ("tweede")
+# Staff type "2e auto", "4e kwartaal"; documents spell "tweede auto", "vierde kwartaal".
+_ORDINAL = re.compile(r"(\d{1,2})(?:e|de|ste)")
+_ORDINALS = (
+    "eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende",
+    "tiende", "elfde", "twaalfde", "dertiende", "veertiende", "vijftiende", "zestiende",
+    "zeventiende", "achttiende", "negentiende", "twintigste",
+)
 
 
 def _fold(token: str) -> str:
@@ -61,6 +70,10 @@ class Analyzer:
                 out.append(stem(word.replace("-", "").replace("'", "")))
             for part in parts:
                 if part in STOPWORDS or (len(part) < 2 and not part.isdigit()):
+                    continue
+                ordinal = _ORDINAL.fullmatch(part)
+                if ordinal and 1 <= int(ordinal.group(1)) <= len(_ORDINALS):
+                    out.append(stem(_ORDINALS[int(ordinal.group(1)) - 1]))
                     continue
                 out.append(stem(part))
                 mixed = _NUM_UNIT.fullmatch(part)

@@ -18,6 +18,7 @@ from filelock import FileLock, Timeout
 
 import ingest
 from index import store
+from index.analyzer import ANALYZER_VERSION
 from index.codec import chunk_from_record, chunk_to_record
 from index.dense import build_dense, save_dense
 from index.embedder import Embedder, load_embedder
@@ -293,6 +294,7 @@ def _write(idx_dir: Path, entries: dict[str, _DocEntry], embedder: Embedder, set
         "chunking": _chunking(settings),
         "dense_index": "hnsw" if len(chunks) > settings.ann_threshold else "flat",
         "decompound": settings.bm25_decompound,
+        "analyzer_version": ANALYZER_VERSION,
         "documents": {e.meta["source"]: e.meta for e in ordered},
         "counts": {"documents": len(ordered), "chunks": len(chunks),
                    "sentences": int(sentence_vectors.shape[0])},

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from index import store
+from index.analyzer import ANALYZER_VERSION
+from index.build import bm25_text
 from index.codec import chunk_from_record
 from index.dense import load_dense, search_dense
 from index.embedder import Embedder, load_embedder
@@ -116,6 +118,11 @@ class Index:
                 f"De index in {idx_dir} kan niet worden gelezen ({exc}). "
                 + store.rebuild_hint(idx_dir)
             ) from exc
+        if manifest.get("analyzer_version") != ANALYZER_VERSION:
+            # an index from before an analyzer change: its terms would miss the questions'
+            # (seconds even for thousands of chunks, so no rebuild is asked of the user)
+            lexical = Lexical.build([bm25_text(c) for c in chunks],
+                                    manifest.get("decompound", settings.bm25_decompound))
         if (dense.ntotal != len(chunks) or lexical.bm25.scores["num_docs"] != len(chunks)
                 or sent_vecs.shape != plain_vecs.shape):
             raise store.IndexProblem(

@@ -121,6 +121,28 @@ def test_index_built_by_other_ingest_rules_is_rechunked(settings, embedder, tmp_
     assert again.unchanged == [] and again.embedded_chunks == 1
 
 
+def test_an_index_from_an_older_analyzer_has_its_terms_rebuilt(settings, embedder, tmp_path,
+                                                              monkeypatch):
+    """After an upgrade the stored BM25 terms must still meet the question's: the old
+    analyzer stored "2e" as it is, the question's "tweede" would never find it."""
+    import re
+
+    import index.analyzer
+    import index.build
+    from index import Index, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tarieven.txt").write_text("Een vergunning voor de 2e auto kost € 390.\n",
+                                        encoding="utf-8")
+    monkeypatch.setattr(index.analyzer, "_ORDINAL", re.compile(r"(?!)"))
+    monkeypatch.setattr(index.build, "ANALYZER_VERSION", 1)
+    build_index(corpus, tmp_path / "index", settings, embedder=embedder)
+    monkeypatch.undo()
+    hits = Index.load(tmp_path / "index", settings, embedder=embedder).search("tweede", 1)
+    assert hits and hits[0].bm25_score is not None
+
+
 def test_index_built_with_other_embedder_gives_dutch_rebuild_message(settings, embedder,
                                                                     tmp_path):
     from index import Index, IndexProblem, build_index
@@ -183,6 +205,19 @@ def test_search_batch_cli_prints_public_json(settings, demo_index, tmp_path):
                                 "score", "text"}
     assert any(h["source"] == SPORTAAL_SOURCE
                and h["line_start"] <= SPORTAAL_LINE <= h["line_end"] for h in rows[0]["hits"])
+
+
+def test_an_ordinal_in_digits_meets_the_written_word():
+    """Staff type "2e auto" and "4e kwartaal"; documents write "tweede" and "vierde"."""
+    from index.lexical import Lexical
+
+    texts = ["Een vergunning voor de eerste auto kost € 156.",
+             "Een vergunning voor de tweede auto kost € 390.",
+             "In het vierde kwartaal daalde het aantal ritten."]
+    lexical = Lexical.build(texts, decompound=True)
+    assert lexical.search("wat kost een vergunning voor een 2e auto", 3)[0][0] == 1
+    assert lexical.search("ritten in het 4de kwartaal", 3)[0][0] == 2
+    assert lexical.analyzer.terms("de 1ste keer") == lexical.analyzer.terms("de eerste keer")
 
 
 def test_compound_splits_on_the_stem_of_a_corpus_word():
