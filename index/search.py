@@ -8,6 +8,7 @@ shared by all request threads.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from index.lexical import Lexical
 from index.spelling import Speller
 from ingest.clean import without_furniture
 from ingest.types import Chunk
+
+log = logging.getLogger(__name__)
 
 QUERY_CACHE = 256  # recent query vectors kept in memory
 TERM_CACHE = 50_000  # analysed sentences and chunks kept in memory
@@ -119,8 +122,12 @@ class Index:
                 + store.rebuild_hint(idx_dir)
             ) from exc
         if manifest.get("analyzer_version") != ANALYZER_VERSION:
-            # an index from before an analyzer change: its terms would miss the questions'
-            # (seconds even for thousands of chunks, so no rebuild is asked of the user)
+            # an index from before an analyzer change: its terms would miss the questions'.
+            # Rebuilt in memory (under a second for the demo), so the service still starts.
+            log.warning("De index in %s is gebouwd met een oudere tekstanalyse; de BM25-termen "
+                        "worden bij elke start opnieuw opgebouwd. Eén keer 'vraagbaak ingest "
+                        "<map> --index %s' maakt dat blijvend (zonder opnieuw te embedden).",
+                        idx_dir, idx_dir)
             lexical = Lexical.build([bm25_text(c) for c in chunks],
                                     manifest.get("decompound", settings.bm25_decompound))
         if (dense.ntotal != len(chunks) or lexical.bm25.scores["num_docs"] != len(chunks)

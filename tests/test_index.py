@@ -122,7 +122,7 @@ def test_index_built_by_other_ingest_rules_is_rechunked(settings, embedder, tmp_
 
 
 def test_an_index_from_an_older_analyzer_has_its_terms_rebuilt(settings, embedder, tmp_path,
-                                                              monkeypatch):
+                                                              monkeypatch, caplog):
     """After an upgrade the stored BM25 terms must still meet the question's: the old
     analyzer stored "2e" as it is, the question's "tweede" would never find it."""
     import re
@@ -141,6 +141,11 @@ def test_an_index_from_an_older_analyzer_has_its_terms_rebuilt(settings, embedde
     monkeypatch.undo()
     hits = Index.load(tmp_path / "index", settings, embedder=embedder).search("tweede", 1)
     assert hits and hits[0].bm25_score is not None
+    assert "vraagbaak ingest" in caplog.text  # the rebuild is made lasting by one ingest
+    caplog.clear()
+    build_index(corpus, tmp_path / "index", settings, embedder=embedder)
+    Index.load(tmp_path / "index", settings, embedder=embedder)
+    assert "oudere tekstanalyse" not in caplog.text
 
 
 def test_index_built_with_other_embedder_gives_dutch_rebuild_message(settings, embedder,
