@@ -73,6 +73,12 @@ _ITEM_MARKER = re.compile(r"^\(?(?:\d{1,2}|[a-z])(?:[.)]|°)\s")
 _ITEM_MAX_WORDS = 25
 
 
+def is_item(text: str) -> bool:
+    """An enumeration item by its own form: it ends in ";" or starts with a marker."""
+    text = text.strip()
+    return text.endswith(";") or bool(_ITEM_MARKER.match(text))
+
+
 def enumeration(sentences) -> list[bool]:
     """Which sentences (``ingest.types.Sentence``) open or belong to an enumeration: one
     ending in ":" or ";" or starting with an item marker, and a short one right after one

@@ -22,6 +22,7 @@ from qa.cues import (
     REASON,
     asked_unit,
     enumeration,
+    is_item,
     names_no_officer,
     new_value,
     other_year,
@@ -160,6 +161,8 @@ def shown(cand: Candidate, qtype: str, settings) -> Candidate:
     text = cand.sentence.text.rstrip()
     opens_list = _opens_list(cand.sentence)
     in_list = qtype in ("why", "what") and text.endswith(";")
+    if qtype == "list" and not opens_list:
+        return _list_of(cand, limit, settings.answer_list_sentences)
     if qtype == "list" or opens_list or in_list:
         return _grow(cand, opens_list, limit, settings.answer_list_sentences)
     if qtype in ("why", "what", "yes_no") or _asks(cand):
@@ -172,10 +175,14 @@ def quotes_for(ranked: list[Candidate], qtype: str, margin: float,
     """The best sentence as shown, plus its runners-up. For a list question a runner-up
     that is itself an enumeration item is grown into its list like the best one: an item
     alone ("3. in te stemmen met het Participatieplan;") names one of the things asked
-    for, its list names them all. eval/calibrate.py scores its choices by this same rule."""
+    for, its list names them all. A best sentence that gave way to the list it led up to
+    is the first runner-up. eval/calibrate.py scores its choices by this same rule."""
     grow = (partial(_grow_member, max_items=settings.answer_list_sentences)
             if qtype == "list" else None)
-    return with_runner_ups(shown(ranked[0], qtype, settings), ranked[1:], margin,
+    best, rest = shown(ranked[0], qtype, settings), ranked[1:]
+    if not _holds(best, ranked[0]):  # its lead-up gave way to a list: it may still fit
+        rest = [ranked[0], *rest]
+    return with_runner_ups(best, rest, margin,
                            settings.answer_max_sentences, settings.answer_max_chars,
                            settings.answer_repeat_min_words, grow)
 
@@ -196,9 +203,17 @@ def _grow(cand: Candidate, forward_only: bool, limit: int, max_items: int) -> Ca
     """Extend a sentence with its neighbours in the chunk: enumerations are split into
     one sentence per item, but the answer is the list. A sentence ending in ":" opens
     its list, so it grows forward only; a list item grows both ways, back to the
-    sentence that opens its list: the text before that is about something else."""
+    sentence that opens its list: the text before that is about something else. Nor
+    does a list grow forward past its last item: what follows is the next topic, and
+    its room is better spent on the items before."""
     sentences = cand.chunk.sentences
-    i = j = sentences.index(cand.sentence)
+    i = sentences.index(cand.sentence)
+    return _merged(cand, *_span(sentences, i, forward_only, limit, max_items))
+
+
+def _span(sentences: list[Sentence], start: int, forward_only: bool, limit: int,
+          max_items: int) -> tuple[int, int]:
+    i = j = start
 
     def fits(a: int, b: int) -> bool:
         return (b - a + 1 <= max_items
@@ -207,12 +222,42 @@ def _grow(cand: Candidate, forward_only: bool, limit: int, max_items: int) -> Ca
     grown = True
     while grown:  # a heading ends the list: it belongs to the next or previous section
         grown = False
-        if j + 1 < len(sentences) and not sentences[j + 1].heading and fits(i, j + 1):
+        if (j + 1 < len(sentences) and not sentences[j + 1].heading
+                and not _closes_list(sentences, j) and fits(i, j + 1)):
             j, grown = j + 1, True
         if (not forward_only and i > 0 and not sentences[i - 1].heading
                 and not _opens_list(sentences[i]) and fits(i - 1, j)):
             i, grown = i - 1, True
+    return i, j
+
+
+def _list_of(cand: Candidate, limit: int, max_items: int) -> Candidate:
+    """A list question's quote: the best sentence grown into its list. When the best
+    sentence only leads up to the sentence that opens the list ("De brandweerpost dateert
+    uit 1968. Bij een inspectie werden de volgende gebreken vastgesteld:") and the items
+    do not all fit after it, the lead-up gives way to the items: they are what was asked."""
+    sentences = cand.chunk.sentences
+    start = sentences.index(cand.sentence)
+    i, j = _span(sentences, start, False, limit, max_items)
+    opener = next((k for k in range(start + 1, j + 1) if _opens_list(sentences[k])), None)
+    if opener is not None and _list_goes_on(sentences, j):
+        k, end = _span(sentences, opener, True, limit, max_items)
+        if end > j:
+            i, j = k, end
     return _merged(cand, i, j)
+
+
+def _list_goes_on(sentences: list[Sentence], j: int) -> bool:
+    """An item follows: one that ends in ";" or starts with "a." or "2)". A sentence after
+    a label ("Einddatum:") passes for a list member too, but is no sign of a list."""
+    return (j + 1 < len(sentences) and not sentences[j + 1].heading
+            and not _closes_list(sentences, j) and is_item(sentences[j + 1].text))
+
+
+def _closes_list(sentences: list[Sentence], j: int) -> bool:
+    """Items ending in ";" and then one ending in "." : that was the last item."""
+    return (j > 0 and sentences[j].text.rstrip().endswith(".")
+            and sentences[j - 1].text.rstrip().endswith(";"))
 
 
 def _with_reason(cand: Candidate, limit: int) -> Candidate:
@@ -300,6 +345,11 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
             and a.sentence.line_start <= b.sentence.line_end
             and b.sentence.line_start <= a.sentence.line_end
             and repeats(a.sentence.text, b.sentence.text))
+
+
+def _holds(quote: Candidate, cand: Candidate) -> bool:
+    return (quote.chunk.id == cand.chunk.id and quote.sentence.start <= cand.sentence.start
+            and cand.sentence.end <= quote.sentence.end)
 
 
 def _opens_list(sentence: Sentence) -> bool:

@@ -353,6 +353,62 @@ def test_list_item_grows_back_to_its_lead_in_and_no_further(settings):
     assert (grown.sentence.line_start, grown.sentence.line_end) == (1, 3)
 
 
+def test_list_stops_at_its_last_item(settings):
+    from qa.extractive import shown
+
+    parts = [("Het plan omvat de volgende projecten:", False),
+             ("IKC De Regenboog: nieuwbouw;", False),
+             ("Kindcentrum Molenkwartier: nieuwbouw;", False),
+             ("SBO De Wissel: nader onderzoek na 2031.", False),
+             ("Tijdens de bouw is tijdelijke huisvesting nodig in noodlokalen.", False)]
+    chunk = chunk_of(parts)
+    for start in (0, 2):
+        grown = shown(Candidate(0, chunk, chunk.sentences[start], {}), "list", settings)
+        assert (grown.sentence.line_start, grown.sentence.line_end) == (1, 4)
+    # Items that each end in a full stop give no such sign: the list goes on.
+    dotted = chunk_of([(t.replace(";", "."), h) for t, h in parts])
+    grown = shown(Candidate(0, dotted, dotted.sentences[0], {}), "list", settings)
+    assert grown.sentence.line_end == 5
+
+
+def test_a_lead_up_to_a_list_gives_way_to_the_items_it_crowds_out(settings):
+    from qa.extractive import shown
+
+    items = [(f"het {name} is niet op orde en moet hersteld worden;", False)
+             for name in ("dak", "kozijn", "riool", "hek")]
+    parts = [("De huidige brandweerpost aan de Kerkstraat dateert uit 1968 en voldoet niet "
+              "meer aan de eisen van deze tijd.", False),
+             ("Bij de inspectie werden deze gebreken gevonden:", False), *items]
+    chunk = chunk_of(parts)
+    best = Candidate(0, chunk, chunk.sentences[0], {})
+    roomy = shown(best, "list", settings)  # everything fits: the lead-up stays
+    assert (roomy.sentence.line_start, roomy.sentence.line_end) == (1, 6)
+    room = 8 + sum(len(t) + 1 for t, _ in parts[1:])
+    tight = settings.model_copy(update={"answer_max_chars": room})
+    grown = shown(best, "list", tight)
+    assert (grown.sentence.line_start, grown.sentence.line_end) == (2, 6)
+    # Other question types keep their best sentence.
+    assert shown(best, "what", tight).sentence.line_start == 1
+    # A label before prose is no list: "Einddatum:" does not push the best sentence out.
+    label = chunk_of([parts[0], ("Einddatum:", False),
+                      *[("Als het college wil bijsturen is 2026 een logisch moment", False)] * 4])
+    kept = shown(Candidate(0, label, label.sentences[0], {}), "list", tight)
+    assert kept.sentence.line_start == 1
+
+
+def test_a_best_sentence_that_gave_way_to_its_list_follows_it_if_there_is_room(settings):
+    from qa.extractive import quotes_for
+
+    parts = [("Alleen de Europaweg blijft 50 km/uur.", False),
+             ("De omzetting gebeurt in deze fasen:", False),
+             *[(f"fase {n}: de wijk {w};", False) for n, w in enumerate("ABCDE", 1)],
+             ("fase 6: de wijk F.", False)]
+    chunk = chunk_of(parts)
+    best = Candidate(0, chunk, chunk.sentences[0], {}, score=5.0)
+    picks = quotes_for([best], "list", 3.0, settings)  # at most six sentences in one quote
+    assert [(p.sentence.line_start, p.sentence.line_end) for p in picks] == [(2, 7), (1, 1)]
+
+
 def test_list_runner_up_item_grows_into_its_list_but_a_statement_does_not(settings):
     from qa.extractive import quotes_for
 
