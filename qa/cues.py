@@ -88,7 +88,7 @@ def enumeration(sentences) -> list[bool]:
     out: list[bool] = []
     for i, sentence in enumerate(sentences):
         text = "" if sentence.heading else sentence.text.strip()
-        member = text.endswith((":", ";")) or bool(_ITEM_MARKER.match(text))
+        member = text.endswith(":") or is_item(text)
         if not member and text and out and out[-1]:
             member = (not sentences[i - 1].text.rstrip().endswith(".")
                       and len(text.split()) <= _ITEM_MAX_WORDS)
