@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from qa.cues import NUMBER, YEAR, new_value
+from qa.cues import MONTHS, NUMBER, YEAR, new_value
 
 if TYPE_CHECKING:
     from qa.features import Candidate
@@ -27,6 +27,10 @@ _SENTENCE_END = (".", ":", ";", ",", "?", "!")
 _CLAUSE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[a-z]\.)\s+")
 # "Tabel 2 Kosten 2026": a caption names a table, it holds none of its values
 _CAPTION = re.compile(r"(?:tabel|figuur|grafiek|bijlage|overzicht)\s+\d", re.IGNORECASE)
+# "Tabel 1.", "peildatum 1 januari 2025": numbers that name a table or a day count nothing
+_LABEL = re.compile(r"^\s*(?:tabel|figuur|grafiek|bijlage|overzicht)\s+\d+[.:]?", re.IGNORECASE)
+_DAY = re.compile(rf"\b\d{{1,2}}\s+(?:{MONTHS})\b(?:\s+{YEAR})?|"
+                  r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b", re.IGNORECASE)
 # A question asking for one of these forms is answered by a row that holds one.
 VALUE_TYPES = ("number", "money", "date")
 
@@ -74,7 +78,9 @@ def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
         return sum(weights.get(t, 0.0) for t in index.terms(text)) / total
 
     def holds_value(text: str) -> bool:
-        text = _CLAUSE.sub("", text)
+        text = _LABEL.sub("", _CLAUSE.sub("", text))
+        if qtype == "number":
+            text = _DAY.sub("", text)
         return qtype not in VALUE_TYPES or new_value(qtype, text, question) >= 1.0
 
     by_place = {(c.chunk.id, c.sentence.start): c for c in candidates}

@@ -141,3 +141,18 @@ def test_a_best_sentence_with_an_amount_keeps_its_place_without_a_year():
              "Kapvergunning aanvragen € 80,00"]
     assert table_cell(_candidates("leges.txt", lines), "wat kost een kapvergunning",
                       "money", WordIndex(), 12) is None
+
+
+def test_a_tables_own_number_and_reference_day_count_nothing():
+    from qa.tables import table_cell
+
+    # the caption is the ranker's best line; its only numbers name the table and a day
+    lines = ["Tabel 1. Lichtpunten naar type armatuur (peildatum 1 januari 2025)",
+             "LED 6.120 62%", "Overig 3.720 38%", "Totaal 9.840 100%"]
+    found = table_cell(_candidates("licht.txt", lines),
+                       "hoeveel lichtpunten zijn er in totaal", "number", WordIndex(), 12)
+    assert found is not None and found[1].sentence.text == lines[3]
+    # a count in the caption itself is still a value the ranker's line answers with
+    counted = ["Tabel 1. De 9.840 lichtpunten naar type (peildatum 1 januari 2025)", *lines[1:]]
+    assert table_cell(_candidates("licht.txt", counted),
+                      "hoeveel lichtpunten zijn er in totaal", "number", WordIndex(), 12) is None
