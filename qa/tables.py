@@ -103,7 +103,8 @@ def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
         for first, row in _rows(chunk.sentences, asked_years, pair_words):
             if not asked_years and not holds_value(row.text):
                 continue  # under a year's header the cells are the values, often bare
-            s = share(row.text)
+            # a row labelled by the asked year ("2024 162 71") is named by its columns
+            s = share(first.text if asked_years and _year_label(row.text) else row.text)
             if s > found_share:
                 # a first line without a value of the asked form labels the columns
                 header = first if first is not row and (
@@ -115,9 +116,10 @@ def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
 
 
 def _rows(sentences, asked_years: set[str], pair_words: int):
-    """(header, row) for each table row of a chunk. With asked years: only rows under a
-    header holding one of them. Without: every row or label-and-value line, with the
-    first line of its run of table-like lines."""
+    """(header, row) for each table row of a chunk. With asked years: the rows under a
+    header holding one of them, and the rows labelled by one of them, with the first line
+    of their run of table-like lines. Without: every row or label-and-value line, with
+    that first line."""
     if asked_years:
         for i, head in enumerate(sentences):
             if head.heading or not is_header(head.text) or not asked_years & set(
@@ -127,8 +129,20 @@ def _rows(sentences, asked_years: set[str], pair_words: int):
                 if row.heading or not is_row(row.text):
                     break
                 yield head, row
-        return
-    first = None  # the first line of the current run of table-like lines
+    for first, row in _runs(sentences, pair_words):
+        if not asked_years or first is not row and _year_label(row.text) in asked_years:
+            yield first, row
+
+
+def _year_label(text: str) -> str | None:
+    """The year a row starts with, in a table with one row per year."""
+    label = text.split(maxsplit=1)[0] if text.strip() else ""
+    return label if _YEAR.fullmatch(label) and is_row(text) else None
+
+
+def _runs(sentences, pair_words: int):
+    """(first line of its run of table-like lines, line) for each table-like line."""
+    first = None
     for s in sentences:
         if s.heading or not (is_row(s.text) or is_header(s.text)
                              or is_pair(s.text, pair_words)):

@@ -156,3 +156,16 @@ def test_a_tables_own_number_and_reference_day_count_nothing():
     counted = ["Tabel 1. De 9.840 lichtpunten naar type (peildatum 1 januari 2025)", *lines[1:]]
     assert table_cell(_candidates("licht.txt", counted),
                       "hoeveel lichtpunten zijn er in totaal", "number", WordIndex(), 12) is None
+
+
+def test_a_row_labelled_by_the_asked_year_answers_under_its_column_labels():
+    from qa.tables import table_cell
+
+    lines = ["Het aantal klachten over het terrein neemt toe.", "Jaar klachten melders",
+             "2023 118 52", "2024 162 71", "2025 140 60"]
+    header, row = table_cell(_candidates("geluid.txt", lines),
+                             "hoeveel klachten kwamen er in 2024", "number", WordIndex(), 12)
+    assert (header.sentence.text, row.sentence.text) == (lines[1], lines[3])
+    # without a year asked, a bare year row says nothing about what is counted
+    assert table_cell(_candidates("geluid.txt", lines), "hoeveel klachten kwamen er",
+                      "number", WordIndex(), 12) is None
