@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 _YEAR = re.compile(YEAR)
 _CELL = re.compile(r"(?<![\w.,])\d[\d.,]*%?(?![\w])")
 _SENTENCE_END = (".", ":", ";", ",", "?", "!")
+_FOOTNOTE_MARK = "¹²³⁴⁵⁶⁷⁸⁹⁰*†"  # "De tabel geeft de ontwikkeling weer.¹" is prose
 # "3.1 Bij het bepalen ...", "b. de kosten ...": a clause number is no value
 _CLAUSE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[a-z]\.)\s+")
 # "Tabel 2 Kosten 2026": a caption names a table, it holds none of its values
@@ -52,7 +53,8 @@ def is_pair(text: str, max_words: int) -> bool:
     "Raadsvergadering: 3 juli 2027"): a two-column table row or a fact sheet's line."""
     text = text.strip()
     return (bool(text) and text[0].isalpha() and len(text.split()) <= max_words
-            and not text.endswith(_SENTENCE_END) and not _CAPTION.match(text))
+            and not text.rstrip(_FOOTNOTE_MARK).endswith(_SENTENCE_END)
+            and not _CAPTION.match(text))
 
 
 def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
@@ -100,15 +102,14 @@ def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
         if chunk.id in seen or chunk.source != candidates[0].chunk.source:
             continue
         seen.add(chunk.id)
-        for first, row in _rows(chunk.sentences, asked_years, pair_words):
+        for head, row, names in _rows(chunk.sentences, asked_years, pair_words):
             if not asked_years and not holds_value(row.text):
                 continue  # under a year's header the cells are the values, often bare
-            # a row labelled by the asked year ("2024 162 71") is named by its columns
-            s = share(first.text if asked_years and _year_label(row.text) else row.text)
+            s = share(names)
             if s > found_share:
-                # a first line without a value of the asked form labels the columns
-                header = first if first is not row and (
-                    is_header(first.text) or not holds_value(first.text)) else None
+                # a head without a value of the asked form labels the columns
+                header = head if head is not row and (
+                    is_header(head.text) or not holds_value(head.text)) else None
                 found_share = s
                 found = (header and by_place[(chunk.id, header.start)],
                          by_place[(chunk.id, row.start)])
@@ -116,10 +117,10 @@ def table_cell(candidates: list[Candidate], question: str, qtype: str, index,
 
 
 def _rows(sentences, asked_years: set[str], pair_words: int):
-    """(header, row) for each table row of a chunk. With asked years: the rows under a
-    header holding one of them, and the rows labelled by one of them, with the first line
-    of their run of table-like lines. Without: every row or label-and-value line, with
-    that first line."""
+    """(header, row, the text that names what the row holds) for each table row of a
+    chunk. With asked years: the rows under a header holding one of them, and the rows
+    labelled by one of them ("2024 162 71"), which are named by the lines above them.
+    Without: every row or label-and-value line, under its column labels."""
     if asked_years:
         for i, head in enumerate(sentences):
             if head.heading or not is_header(head.text) or not asked_years & set(
@@ -128,10 +129,12 @@ def _rows(sentences, asked_years: set[str], pair_words: int):
             for row in sentences[i + 1:]:
                 if row.heading or not is_row(row.text):
                     break
-                yield head, row
-    for first, row in _runs(sentences, pair_words):
-        if not asked_years or first is not row and _year_label(row.text) in asked_years:
-            yield first, row
+                yield head, row, row.text
+    for head, row, above in _runs(sentences, pair_words):
+        if not asked_years:
+            yield head, row, row.text
+        elif head is not row and _year_label(row.text) in asked_years:
+            yield head, row, above
 
 
 def _year_label(text: str) -> str | None:
@@ -141,12 +144,25 @@ def _year_label(text: str) -> str | None:
 
 
 def _runs(sentences, pair_words: int):
-    """(first line of its run of table-like lines, line) for each table-like line."""
-    first = None
+    """(head, line, the run's lines above it that are no rows) for each table-like line.
+    The head is the column labels above the line in its run of table-like lines ("Jaar
+    Loonsom Uitgaven"), which say more about the cells than a caption above them: the
+    first of the nearest lines that hold no number, since labels often wrap onto a second
+    line. Without such lines, the run's first line."""
+    first = labels = None
+    above: list[str] = []
+    after_labels = False  # the line before held no number
     for s in sentences:
         if s.heading or not (is_row(s.text) or is_header(s.text)
                              or is_pair(s.text, pair_words)):
-            first = None
+            first = labels = None
+            above, after_labels = [], False
             continue
         first = first or s
-        yield first, s
+        yield labels or first, s, " ".join(above)
+        numberless = not _CELL.search(s.text)
+        if numberless and not after_labels:
+            labels = s
+        after_labels = numberless
+        if not is_row(s.text):
+            above.append(s.text)

@@ -49,6 +49,7 @@ def test_table_lines_are_told_from_prose(text, header, row):
     ("Ontbreken brandmeldinstallatie € 5.000 per week", True),
     ("Tabel 2 Gemeentelijke kosten 2026", False),  # a caption holds no values
     ("De leges bedragen € 78,50.", False),  # prose
+    ("De tabel geeft de ontwikkeling weer.¹", False),  # prose with a footnote mark
     ("2.1 Kosten", False),  # starts with a number: a heading, not a label
     ("Een lange regel zonder punt aan het eind die gewoon doorloopt op de volgende regel "
      "van de tekst € 5", False),
@@ -169,3 +170,19 @@ def test_a_row_labelled_by_the_asked_year_answers_under_its_column_labels():
     # without a year asked, a bare year row says nothing about what is counted
     assert table_cell(_candidates("geluid.txt", lines), "hoeveel klachten kwamen er",
                       "number", WordIndex(), 12) is None
+
+
+def test_a_year_row_is_quoted_under_its_column_labels_not_the_caption():
+    from qa.tables import table_cell
+
+    lines = ["De uitgaven stegen elk jaar.", "Tabel 1. Uitgaven inhuur 2022-2024",
+             "Jaar Loonsom Uitgaven inhuur", "2022 € 41,2 mln € 6,8 mln",
+             "2023 € 43,9 mln € 8,9 mln"]
+    header, row = table_cell(_candidates("inhuur.txt", lines),
+                             "hoeveel was de inhuur in 2023", "money", WordIndex(), 12)
+    assert (header.sentence.text, row.sentence.text) == (lines[2], lines[4])
+    # labels wrapped onto a second line are quoted from their first line
+    wrapped = [*lines[:2], "Jaar Loonsom Uitgaven", "eigen personeel inhuur", *lines[3:]]
+    header, row = table_cell(_candidates("inhuur.txt", wrapped),
+                             "hoeveel was de inhuur in 2023", "money", WordIndex(), 12)
+    assert (header.sentence.text, row.sentence.text) == (wrapped[2], wrapped[5])
