@@ -26,10 +26,11 @@ _SENTENCE_END = (".", ":", ";", ",", "?", "!")
 _FOOTNOTE_MARK = "¹²³⁴⁵⁶⁷⁸⁹⁰*†"  # "De tabel geeft de ontwikkeling weer.¹" is prose
 # "3.1 Bij het bepalen ...", "b. de kosten ...": a clause number is no value
 _CLAUSE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[a-z]\.)\s+")
+_FIGURE = r"(?:tabel|figuur|grafiek|bijlage|overzicht)\s+\d"
 # "Tabel 2 Kosten 2026": a caption names a table, it holds none of its values
-_CAPTION = re.compile(r"(?:tabel|figuur|grafiek|bijlage|overzicht)\s+\d", re.IGNORECASE)
+_CAPTION = re.compile(_FIGURE, re.IGNORECASE)
 # "Tabel 1.", "peildatum 1 januari 2025": numbers that name a table or a day count nothing
-_LABEL = re.compile(r"^\s*(?:tabel|figuur|grafiek|bijlage|overzicht)\s+\d+[.:]?", re.IGNORECASE)
+_LABEL = re.compile(rf"^\s*{_FIGURE}\d*[.:]?", re.IGNORECASE)
 _DAY = re.compile(rf"\b\d{{1,2}}\s+(?:{MONTHS})\b(?:\s+{YEAR})?|"
                   r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b", re.IGNORECASE)
 # A question asking for one of these forms is answered by a row that holds one.
@@ -164,5 +165,5 @@ def _runs(sentences, pair_words: int):
         if numberless and not after_labels:
             labels = s
         after_labels = numberless
-        if not is_row(s.text):
+        if numberless or not is_row(s.text):
             above.append(s.text)
