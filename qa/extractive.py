@@ -222,8 +222,7 @@ def _span(sentences: list[Sentence], start: int, forward_only: bool, limit: int,
     grown = True
     while grown:  # a heading ends the list: it belongs to the next or previous section
         grown = False
-        if (j + 1 < len(sentences) and not sentences[j + 1].heading
-                and not _closes_list(sentences, j) and fits(i, j + 1)):
+        if _runs_on(sentences, j) and fits(i, j + 1):
             j, grown = j + 1, True
         if (not forward_only and i > 0 and not sentences[i - 1].heading
                 and not _opens_list(sentences[i]) and fits(i - 1, j)):
@@ -250,8 +249,14 @@ def _list_of(cand: Candidate, limit: int, max_items: int) -> Candidate:
 def _list_goes_on(sentences: list[Sentence], j: int) -> bool:
     """An item follows: one that ends in ";" or starts with "a." or "2)". A sentence after
     a label ("Einddatum:") passes for a list member too, but is no sign of a list."""
+    return _runs_on(sentences, j) and is_item(sentences[j + 1].text)
+
+
+def _runs_on(sentences: list[Sentence], j: int) -> bool:
+    """May a quote ending at sentence ``j`` take the next one? Not past a heading, which
+    belongs to the next section, nor past a list's last item."""
     return (j + 1 < len(sentences) and not sentences[j + 1].heading
-            and not _closes_list(sentences, j) and is_item(sentences[j + 1].text))
+            and not _closes_list(sentences, j))
 
 
 def _closes_list(sentences: list[Sentence], j: int) -> bool:
