@@ -120,6 +120,7 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     )),
     ("list", re.compile(
         r"\bwelke\b.*\b(?:zijn|worden|noem)\b|\bnoem\b|\bwat zijn de\b|\bopsomming\b|"
+        r"\bwelke (?:\d+|twee|drie|vier|vijf|zes|zeven|acht|negen|tien) \w+|"
         r"\bwelke (?:\w+e )?(?!is\b|was\b)\w+(?:en|s|'s)\b|\ballemaal\b|\boverzicht\b"
     )),
     ("yes_no", re.compile(

@@ -241,6 +241,9 @@ def test_question_type_reads_hoe_plus_adverb(question, qtype):
     ("welk bedrijf onderhoudt de gemalen", "who"),
     ("welk adviesbureau deed het onderzoek", "who"),
     ("welke bedrijven doen mee aan de pilot", "list"),  # a plural asks for a list
+    ("welke 3 groepen mogen de pendel gebruiken", "list"),  # a count of things asks for them
+    ("op welke vier criteria toetst de commissie", "list"),
+    ("welke wijk krijgt drie nieuwe speeltuinen", "what"),  # a count, but not after "welke"
     ("geldt de regel ook voor winkels?", "yes_no"),  # a finite verb first
     ("betaalt de provincie mee aan de brug", "yes_no"),
     ("op welke dag is de inzameling", "date"),
