@@ -166,7 +166,9 @@ def shown(cand: Candidate, qtype: str, settings) -> Candidate:
     if qtype == "list" or opens_list or in_list:
         return _grow(cand, opens_list, limit, settings.answer_list_sentences)
     if qtype in ("why", "what", "yes_no") or _asks(cand):
-        return _with_reason(cand, limit)
+        # yes or no rests on one statement; a list would crowd out the runner-up saying it
+        items = 0 if qtype == "yes_no" else settings.answer_list_sentences
+        return _with_reason(cand, limit, items)
     return cand
 
 
@@ -265,7 +267,7 @@ def _closes_list(sentences: list[Sentence], j: int) -> bool:
             and sentences[j - 1].text.rstrip().endswith(";"))
 
 
-def _with_reason(cand: Candidate, limit: int) -> Candidate:
+def _with_reason(cand: Candidate, limit: int, max_items: int) -> Candidate:
     """For "waarom", "wat" and yes/no: a best sentence without a reason cue names the
     topic, and documents go on in the sentence after it ("Waarom is dit nodig? Twente
     wil ...", "De verdeling volgt de verdeelsleutel. Die sleutel is gebaseerd op ...",
@@ -273,7 +275,9 @@ def _with_reason(cand: Candidate, limit: int) -> Candidate:
     sentence is quoted too, unless a heading or the length limit stands between
     (measured in docs/calibration.md). A question the document asks itself is answered
     in the next sentence whatever the question type. A sentence that points back
-    ("daalt daardoor") is quoted with the sentence before it."""
+    ("daalt daardoor") is quoted with the sentence before it. A next sentence that opens
+    a list is quoted with up to ``max_items`` sentences that fit: alone it only says that
+    items follow (measured in docs/calibration.md)."""
     text = cand.sentence.text
     sentences = cand.chunk.sentences
     i = sentences.index(cand.sentence)
@@ -287,6 +291,8 @@ def _with_reason(cand: Candidate, limit: int) -> Candidate:
         return cand
     if (i + 1 < len(sentences) and not sentences[i + 1].heading
             and sentences[i + 1].end - sentences[i].start <= limit):
+        if max_items and _opens_list(sentences[i + 1]):  # "bedoeld voor:" promises items
+            return _merged(cand, *_span(sentences, i, True, limit, max_items))
         return _merged(cand, i, i + 1)
     return cand
 

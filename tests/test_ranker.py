@@ -473,6 +473,24 @@ def test_why_what_or_yes_no_answer_without_a_reason_quotes_the_next_sentence(set
     assert (last.line_start, last.line_end) == (2, 2)
 
 
+@pytest.mark.parametrize("qtype", ["why", "what"])
+def test_a_next_sentence_that_opens_a_list_is_quoted_with_its_items(settings, qtype):
+    from qa.extractive import shown
+
+    chunk = chunk_of([("Inwoners kunnen gratis de Kanaalpendel gebruiken.", False),
+                      ("De pendel is bedoeld voor:", False), ("inwoners van 75 jaar en ouder;", False),
+                      ("ouders met kinderwagens.", False), ("Een rit vraagt u vooraf aan.", False)])
+    quote = shown(Candidate(0, chunk, chunk.sentences[0], {}), qtype, settings).sentence
+    assert (quote.line_start, quote.line_end) == (1, 4)  # the items, not the next topic
+    # items that do not all fit: as many as fit, never the promise alone
+    tight = settings.model_copy(update={"answer_max_chars": 125})
+    quote = shown(Candidate(0, chunk, chunk.sentences[0], {}), qtype, tight).sentence
+    assert (quote.line_start, quote.line_end) == (1, 3)
+    # yes or no: the items would crowd out the runner-up that says it
+    quote = shown(Candidate(0, chunk, chunk.sentences[0], {}), "yes_no", settings).sentence
+    assert (quote.line_start, quote.line_end) == (1, 2)
+
+
 @pytest.mark.parametrize("second, with_previous", [
     ("De huishoudens worden daardoor kleiner.", True),  # the cause is said just before
     ("Hierom bouwen wij een nieuw centrum.", True),
