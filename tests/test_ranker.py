@@ -478,7 +478,8 @@ def test_a_next_sentence_that_opens_a_list_is_quoted_with_its_items(settings, qt
     from qa.extractive import shown
 
     chunk = chunk_of([("Inwoners kunnen gratis de Kanaalpendel gebruiken.", False),
-                      ("De pendel is bedoeld voor:", False), ("inwoners van 75 jaar en ouder;", False),
+                      ("De pendel is bedoeld voor:", False),
+                      ("inwoners van 75 jaar en ouder;", False),
                       ("ouders met kinderwagens.", False), ("Een rit vraagt u vooraf aan.", False)])
     quote = shown(Candidate(0, chunk, chunk.sentences[0], {}), qtype, settings).sentence
     assert (quote.line_start, quote.line_end) == (1, 4)  # the items, not the next topic
