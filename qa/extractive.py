@@ -310,7 +310,7 @@ def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
     runner-up into at most the room left, unless that would repeat what is chosen.
     eval/calibrate.py chooses the margin with this same rule."""
     chosen = [best]
-    sentences, budget = 1, max_chars - len(best.sentence.text)
+    sentences, budget = 1, max_chars - _room(best, first=True)
     for cand in rest[: max_sentences * 4 - 1]:
         if sentences >= max_sentences:
             break
@@ -327,11 +327,21 @@ def with_runner_ups(best: Candidate, rest: list[Candidate], margin: float,
                 chosen.append(cand)  # the same words elsewhere: only a marker is added
                 budget -= 4
             continue
-        if len(cand.sentence.text) + QUOTE_OVERHEAD <= budget:
+        if _room(cand) <= budget:
             sentences += 1
             chosen.append(cand)
-            budget -= len(cand.sentence.text) + QUOTE_OVERHEAD
+            budget -= _room(cand)
     return chosen
+
+
+def _room(cand: Candidate, first: bool = False) -> int:
+    """What a quote takes in the answer text (qa/chain.py's formatter): the quote, " …"
+    where it stops inside an enumeration, its marker " [n]", and the space before it
+    unless it comes first. Counted exactly: a margin of a few characters either way put
+    answers over the limit or left out a runner-up that fitted."""
+    text = cand.sentence.text
+    return (len(text) + len(" [n]") + (0 if first else 1)
+            + (len(" …") if text.rstrip().endswith(_GOES_ON) else 0))
 
 
 def _section_of(chunk: Chunk, sentence: Sentence) -> str:

@@ -293,6 +293,30 @@ def test_answer_leads_with_the_best_sentence_not_the_earlier_one():
     assert with_runner_ups(best, [far_behind], 1.0, 2, 400) == [best]
 
 
+@pytest.mark.parametrize("room, fits", [(91, True), (92, False)])
+def test_runner_up_fits_with_both_markers_inside_the_answer_limit(room, fits):
+    """The best quote's own " [1]" counts too: a runner-up that only fitted beside the
+    bare best quote took answers to 405 characters, over the limit staff are promised.
+    And the count is exact: 91 characters fit, to the last one."""
+    from ingest.types import Chunk, Sentence
+    from qa.chain import format_answer
+    from qa.extractive import with_runner_ups
+    from qa.types import Answer, Citation
+
+    def cand(text, line, score):
+        chunk = Chunk(f"c{line}", "a.txt", "a", (), text, line, line,
+                      sentences=(Sentence(text, 0, len(text), line, line),))
+        return Candidate(0, chunk, chunk.sentences[0], {}, score=score)
+
+    best, runner_up = cand("b" * 299 + ".", 1, 5.0), cand("r" * (room - 1) + ".", 9, 4.9)
+    chosen = with_runner_ups(best, [runner_up], 1.0, 2, 400)
+    assert (runner_up in chosen) is fits
+    quotes = [c.sentence.text for c in chosen]
+    answer = Answer("vraag?", True, "", citations=[
+        Citation(n, "a.txt", "", 1, 1, None, q, q, 0, len(q)) for n, q in enumerate(quotes, 1)])
+    assert len(format_answer(answer).text) <= 400
+
+
 def test_runner_up_that_repeats_the_best_quote_from_another_chunk_is_left_out():
     from ingest.types import Chunk, Sentence
     from qa.extractive import with_runner_ups
