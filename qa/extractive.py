@@ -128,7 +128,7 @@ class ExtractiveAnswerer:
             chunk_text=chunk.text,
             quote_start=sent.start,
             quote_end=end,
-            continues=cut or quote.rstrip().endswith(_GOES_ON),
+            continues=cut or _goes_on(quote),
         )
 
 
@@ -341,7 +341,13 @@ def _room(cand: Candidate, first: bool = False) -> int:
     answers over the limit or left out a runner-up that fitted."""
     text = cand.sentence.text
     return (len(text) + len(" [n]") + (0 if first else 1)
-            + (len(" …") if text.rstrip().endswith(_GOES_ON) else 0))
+            + (len(" …") if _goes_on(text) else 0))
+
+
+def _goes_on(quote: str) -> bool:
+    """Does the quote stop inside an enumeration? Then the answer shows " …" after it:
+    _cite marks it so and _room counts the room it takes, by this one test."""
+    return quote.rstrip().endswith(_GOES_ON)
 
 
 def _section_of(chunk: Chunk, sentence: Sentence) -> str:
