@@ -1,4 +1,4 @@
-"""Hybrid search: dense and BM25 candidates fused by reciprocal rank fusion.
+"""Hybrid search: dense, BM25 and best-sentence candidates fused by reciprocal rank fusion.
 
 RRF needs no score calibration between a cosine and a BM25 score, which is why it is the
 fusion here; weights and candidate depths are settings. The loaded index is read-only and
@@ -21,7 +21,7 @@ from index import store
 from index.analyzer import ANALYZER_VERSION
 from index.build import bm25_text
 from index.codec import chunk_from_record
-from index.dense import load_dense, search_dense
+from index.dense import build_dense, load_dense, search_dense
 from index.embedder import Embedder, load_embedder
 from index.lexical import Lexical
 from index.spelling import Speller
@@ -32,13 +32,14 @@ log = logging.getLogger(__name__)
 
 QUERY_CACHE = 256  # recent query vectors kept in memory
 TERM_CACHE = 50_000  # analysed sentences and chunks kept in memory
+SENTENCES_PER_CHUNK = 4  # sentence hits fetched per wanted chunk, as several share one
 
 
 @dataclass(frozen=True)
 class Hit:
     chunk: Chunk
     score: float  # fused RRF score (or the single retriever's score)
-    retrievers: tuple[str, ...]  # which retrievers found it: "dense", "bm25"
+    retrievers: tuple[str, ...]  # which retrievers found it: "dense", "bm25", "sentence"
     dense_score: float | None = None
     bm25_score: float | None = None
 
@@ -72,7 +73,7 @@ class Index:
     """A loaded index generation; build with ``Index.load``."""
 
     def __init__(self, path, manifest, chunks, docs, dense, lexical, sent_vecs, plain_vecs,
-                 embedder, settings):
+                 sentence_dense, embedder, settings):
         self.path = path
         self.manifest = manifest
         self.chunks: list[Chunk] = chunks
@@ -87,8 +88,11 @@ class Index:
         self._lexical = lexical
         self._sentence_vectors = sent_vecs
         self._plain_vectors = plain_vecs
-        offsets = np.cumsum([0] + [len(c.sentences) for c in chunks])
+        counts = [len(c.sentences) for c in chunks]
+        offsets = np.cumsum([0] + counts)
         self._sentence_offset = {c.id: int(o) for c, o in zip(chunks, offsets, strict=False)}
+        self._sentence_owner = np.repeat(np.arange(len(chunks)), counts)
+        self._sentence_dense = sentence_dense
         self.embedder = embedder
         self.settings = settings
         self._terms = lru_cache(maxsize=TERM_CACHE)(self._analyse)
@@ -116,6 +120,9 @@ class Index:
             lexical = Lexical.load(gen / "bm25")
             sent_vecs = np.load(gen / "sentence_vectors.npy")
             plain_vecs = np.load(gen / "plain_vectors.npy")
+            sentence_dense = (load_dense(gen / "sentences.faiss", settings)
+                              if (gen / "sentences.faiss").exists()
+                              else build_dense(plain_vecs, settings))  # built before 2026-11-25
         except Exception as exc:  # checksums passed, so this is a format problem
             raise store.IndexProblem(
                 f"De index in {idx_dir} kan niet worden gelezen ({exc}). "
@@ -131,12 +138,13 @@ class Index:
             lexical = Lexical.build([bm25_text(c) for c in chunks],
                                     manifest.get("decompound", settings.bm25_decompound))
         if (dense.ntotal != len(chunks) or lexical.bm25.scores["num_docs"] != len(chunks)
-                or sent_vecs.shape != plain_vecs.shape):
+                or sent_vecs.shape != plain_vecs.shape
+                or sentence_dense.ntotal != len(plain_vecs)):
             raise store.IndexProblem(
                 f"De index in {idx_dir} is inconsistent. " + store.rebuild_hint(idx_dir)
             )
-        return cls(gen, manifest, chunks, docs, dense, lexical, sent_vecs, plain_vecs, embedder,
-                   settings)
+        return cls(gen, manifest, chunks, docs, dense, lexical, sent_vecs, plain_vecs,
+                   sentence_dense, embedder, settings)
 
     # --- queries ------------------------------------------------------------------
     def embed_query(self, question: str) -> np.ndarray:
@@ -166,6 +174,7 @@ class Index:
         timings = {} if timings is None else timings
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
+        sentences: list[tuple[int, float]] = []
         if mode in ("hybrid", "dense"):
             t = time.perf_counter()
             if query_vector is None:
@@ -173,6 +182,8 @@ class Index:
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             dense = search_dense(self._dense, query_vector, max(k, s.dense_candidates))
+            if mode == "hybrid" and s.sentence_weight:
+                sentences = self._by_best_sentence(query_vector, max(k, s.sentence_candidates))
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
@@ -184,24 +195,35 @@ class Index:
         elif mode == "bm25":
             hits = [Hit(self.chunks[i], sc, ("bm25",), bm25_score=sc) for i, sc in lexical]
         else:
-            hits = self._fuse(dense, lexical)
+            hits = self._fuse(dense, lexical, sentences)
         hits = diversify(hits, s.max_hits_per_section)[:k]
         timings["fusion_ms"] = (time.perf_counter() - t) * 1000
         return hits
 
-    def _fuse(self, dense, lexical) -> list[Hit]:
+    def _by_best_sentence(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Chunks ranked by their best sentence read alone: a chunk about several things
+        ranks low as a whole although one of its sentences answers the question."""
+        ranked: dict[int, float] = {}
+        for i, score in search_dense(self._sentence_dense, query_vector,
+                                     k * SENTENCES_PER_CHUNK):
+            ranked.setdefault(int(self._sentence_owner[i]), score)
+        return list(ranked.items())[:k]
+
+    def _fuse(self, dense, lexical, sentences=()) -> list[Hit]:
         s = self.settings
         fused: dict[int, float] = {}
-        for weight, ranked in ((s.dense_weight, dense), (s.bm25_weight, lexical)):
+        for weight, ranked in ((s.dense_weight, dense), (s.bm25_weight, lexical),
+                               (s.sentence_weight, sentences)):
             for rank, (i, _) in enumerate(ranked):
                 fused[i] = fused.get(i, 0.0) + weight / (s.rrf_k + rank + 1)
-        d, b = dict(dense), dict(lexical)
+        d, b, by_sentence = dict(dense), dict(lexical), dict(sentences)
         order = sorted(fused, key=lambda i: (-fused[i], i))
         return [
             Hit(
                 self.chunks[i],
                 fused[i],
-                tuple(name for name, found in (("dense", i in d), ("bm25", i in b)) if found),
+                tuple(name for name, found in (("dense", i in d), ("bm25", i in b),
+                                               ("sentence", i in by_sentence)) if found),
                 dense_score=d.get(i),
                 bm25_score=b.get(i),
             )

@@ -54,9 +54,10 @@ def test_hybrid_beats_each_retriever_alone(demo_index):
 
 def test_hits_say_which_retrievers_found_them(demo_index):
     hits = demo_index.search("woningabonnement Deventer voorfinanciering", 10)
-    assert hits and all(set(h.retrievers) <= {"dense", "bm25"} and h.retrievers for h in hits)
+    assert hits and all(set(h.retrievers) <= {"dense", "bm25", "sentence"} and h.retrievers
+                        for h in hits)
     assert hits == sorted(hits, key=lambda h: -h.score)
-    both = [h for h in hits if h.retrievers == ("dense", "bm25")]
+    both = [h for h in hits if h.retrievers[:2] == ("dense", "bm25")]
     assert both and both[0].dense_score is not None and both[0].bm25_score is not None
 
 
@@ -119,6 +120,43 @@ def test_index_built_by_other_ingest_rules_is_rechunked(settings, embedder, tmp_
     monkeypatch.setattr(index.build, "INGEST_VERSION", index.build.INGEST_VERSION + 1)
     again = build_index(corpus, idx, settings, embedder=embedder)
     assert again.unchanged == [] and again.embedded_chunks == 1
+
+
+def test_chunks_rank_by_their_best_sentence(demo_index):
+    """The third list must rank every chunk by its single best sentence: checked against
+    a brute-force maximum over all sentence vectors."""
+    import numpy as np
+
+    question = "hoeveel woningen wil men verduurzamen met de voorfinanciering"
+    q = demo_index.embed_query(question)
+    sims = demo_index._plain_vectors @ q
+    best = np.full(len(demo_index.chunks), -np.inf)
+    np.maximum.at(best, demo_index._sentence_owner, sims)
+    ranked = demo_index._by_best_sentence(q, 10)
+    assert [i for i, _ in ranked] == list(np.argsort(-best, kind="stable")[:10])
+    assert np.allclose([score for _, score in ranked], np.sort(best)[::-1][:10], atol=1e-5)
+    hits = demo_index.search(question, 10)
+    assert any("sentence" in h.retrievers for h in hits)
+
+
+def test_an_index_without_a_sentence_file_still_loads(settings, embedder, tmp_path):
+    """Indexes built before the best-sentence list have no sentences.faiss: the list is
+    then built from the stored sentence vectors at load, with no re-embedding."""
+    from index import Index, build_index, store
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "hal.txt").write_text(
+        "De sporthal opent in maart. Het dak wordt in 2027 vervangen door zonnepanelen.\n",
+        encoding="utf-8")
+    build_index(corpus, tmp_path / "index", settings, embedder=embedder)
+    gen, manifest = store.read_manifest(tmp_path / "index")
+    (gen / "sentences.faiss").unlink()
+    del manifest["files"]["sentences.faiss"]
+    (gen / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    hits = Index.load(tmp_path / "index", settings, embedder=embedder).search(
+        "wanneer komt het nieuwe dak", 1)
+    assert hits and "sentence" in hits[0].retrievers
 
 
 def test_an_index_from_an_older_analyzer_has_its_terms_rebuilt(settings, embedder, tmp_path,

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    # A third ranked list: chunks by their best sentence embedded alone (0 = off).
+    sentence_weight: float = 1.0
+    sentence_candidates: int = 50
     top_k: int = 10
     bm25_decompound: bool = True  # split closed compounds on corpus words: r@5 +0.01 (docs/)
     # Question words that are neither corpus words nor Dutch words ("geregisteerd") are
