@@ -287,7 +287,8 @@ def _write(idx_dir: Path, entries: dict[str, _DocEntry], embedder: Embedder, set
     np.save(gen / "sentence_vectors.npy", sentence_vectors)
     np.save(gen / "plain_vectors.npy", plain_vectors)
     save_dense(build_dense(chunk_vectors, settings), gen / "dense.faiss")
-    save_dense(build_dense(plain_vectors, settings), gen / "sentences.faiss")
+    if settings.sentence_weight:  # ~10 vectors per chunk: skipped when the list is off
+        save_dense(build_dense(plain_vectors, settings), gen / "sentences.faiss")
     Lexical.build([bm25_text(c) for c in chunks], settings.bm25_decompound).save(gen / "bm25")
     manifest = {
         "embedder": {"name": embedder.name, "fingerprint": embedder.fingerprint,

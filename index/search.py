@@ -120,9 +120,11 @@ class Index:
             lexical = Lexical.load(gen / "bm25")
             sent_vecs = np.load(gen / "sentence_vectors.npy")
             plain_vecs = np.load(gen / "plain_vectors.npy")
-            sentence_dense = (load_dense(gen / "sentences.faiss", settings)
-                              if (gen / "sentences.faiss").exists()
-                              else build_dense(plain_vecs, settings))  # built before 2026-11-25
+            sentence_dense = None
+            if (gen / "sentences.faiss").exists():
+                sentence_dense = load_dense(gen / "sentences.faiss", settings)
+            elif settings.sentence_weight:  # built before 2026-11-25, or with the list off
+                sentence_dense = build_dense(plain_vecs, settings)
         except Exception as exc:  # checksums passed, so this is a format problem
             raise store.IndexProblem(
                 f"De index in {idx_dir} kan niet worden gelezen ({exc}). "
@@ -139,7 +141,7 @@ class Index:
                                     manifest.get("decompound", settings.bm25_decompound))
         if (dense.ntotal != len(chunks) or lexical.bm25.scores["num_docs"] != len(chunks)
                 or sent_vecs.shape != plain_vecs.shape
-                or sentence_dense.ntotal != len(plain_vecs)):
+                or (sentence_dense is not None and sentence_dense.ntotal != len(plain_vecs))):
             raise store.IndexProblem(
                 f"De index in {idx_dir} is inconsistent. " + store.rebuild_hint(idx_dir)
             )
@@ -182,7 +184,7 @@ class Index:
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             dense = search_dense(self._dense, query_vector, max(k, s.dense_candidates))
-            if mode == "hybrid" and s.sentence_weight:
+            if mode == "hybrid" and s.sentence_weight and self._sentence_dense is not None:
                 sentences = self._by_best_sentence(query_vector, max(k, s.sentence_candidates))
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
         if mode in ("hybrid", "bm25"):

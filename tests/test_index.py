@@ -158,6 +158,12 @@ def test_an_index_without_a_sentence_file_still_loads(settings, embedder, tmp_pa
         "wanneer komt het nieuwe dak", 1)
     assert hits and "sentence" in hits[0].retrievers
 
+    off = settings.model_copy(update={"sentence_weight": 0.0})  # large corpora: not built
+    build_index(corpus, tmp_path / "off", off, embedder=embedder)
+    assert not (store.read_manifest(tmp_path / "off")[0] / "sentences.faiss").exists()
+    hits = Index.load(tmp_path / "off", off, embedder=embedder).search("het nieuwe dak", 1)
+    assert hits and "sentence" not in hits[0].retrievers
+
 
 def test_an_index_from_an_older_analyzer_has_its_terms_rebuilt(settings, embedder, tmp_path,
                                                               monkeypatch, caplog):
