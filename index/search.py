@@ -185,7 +185,8 @@ class Index:
             t = time.perf_counter()
             dense = search_dense(self._dense, query_vector, max(k, s.dense_candidates))
             if mode == "hybrid" and s.sentence_weight and self._sentence_dense is not None:
-                sentences = self._by_best_sentence(query_vector, max(k, s.sentence_candidates))
+                sentences = self._by_best_sentence(query_vector, max(k, s.sentence_candidates),
+                                                   dense)
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
@@ -202,14 +203,19 @@ class Index:
         timings["fusion_ms"] = (time.perf_counter() - t) * 1000
         return hits
 
-    def _by_best_sentence(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def _by_best_sentence(self, query_vector: np.ndarray, k: int,
+                          dense: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """Chunks ranked by their best sentence read alone: a chunk about several things
-        ranks low as a whole although one of its sentences answers the question."""
+        ranks low as a whole although one of its sentences answers the question. A chunk
+        whose sentences are no prose (table rows, a list of names) matches as a whole or
+        not at all, so its own vector competes too, a handicap behind (docs/calibration.md)."""
         ranked: dict[int, float] = {}
         for i, score in search_dense(self._sentence_dense, query_vector,
                                      k * SENTENCES_PER_CHUNK):
             ranked.setdefault(int(self._sentence_owner[i]), score)
-        return list(ranked.items())[:k]
+        for i, score in dense:
+            ranked[i] = max(ranked.get(i, -1.0), score - self.settings.sentence_chunk_handicap)
+        return sorted(ranked.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
 
     def _fuse(self, dense, lexical, sentences=()) -> list[Hit]:
         s = self.settings

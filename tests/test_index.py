@@ -123,16 +123,20 @@ def test_index_built_by_other_ingest_rules_is_rechunked(settings, embedder, tmp_
 
 
 def test_chunks_rank_by_their_best_sentence(demo_index):
-    """The third list must rank every chunk by its single best sentence: checked against
-    a brute-force maximum over all sentence vectors."""
+    """The third list must rank every chunk by its best sentence, or by its own vector a
+    handicap behind: checked against a brute-force maximum over all vectors."""
     import numpy as np
+
+    from index.dense import search_dense
 
     question = "hoeveel woningen wil men verduurzamen met de voorfinanciering"
     q = demo_index.embed_query(question)
-    sims = demo_index._plain_vectors @ q
     best = np.full(len(demo_index.chunks), -np.inf)
-    np.maximum.at(best, demo_index._sentence_owner, sims)
-    ranked = demo_index._by_best_sentence(q, 10)
+    np.maximum.at(best, demo_index._sentence_owner, demo_index._plain_vectors @ q)
+    chunk_vectors = demo_index._dense.reconstruct_n(0, demo_index._dense.ntotal)
+    best = np.maximum(best, chunk_vectors @ q - demo_index.settings.sentence_chunk_handicap)
+    dense = search_dense(demo_index._dense, q, demo_index.settings.dense_candidates)
+    ranked = demo_index._by_best_sentence(q, 10, dense)
     assert [i for i, _ in ranked] == list(np.argsort(-best, kind="stable")[:10])
     assert np.allclose([score for _, score in ranked], np.sort(best)[::-1][:10], atol=1e-5)
     hits = demo_index.search(question, 10)

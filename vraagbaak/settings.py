@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # A third ranked list: chunks by their best sentence embedded alone (0 = off).
     sentence_weight: float = 1.0
     sentence_candidates: int = 50
+    # ... where a chunk's own vector also counts, this much behind its sentences (cosine):
+    # else a table, whose rows match no question alone, drops out (docs/calibration.md).
+    sentence_chunk_handicap: float = 0.02
     top_k: int = 10
     bm25_decompound: bool = True  # split closed compounds on corpus words: r@5 +0.01 (docs/)
     # Question words that are neither corpus words nor Dutch words ("geregisteerd") are
