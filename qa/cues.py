@@ -100,7 +100,8 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("why", re.compile(r"\bwaarom\b|\breden\b|\bwaarvoor\b|\bmet welk doel\b|\bdoel van\b")),
     ("date", re.compile(
         r"\bwanneer\b|\bwelk jaar\b|\bin welk jaar\b|\btot wanneer\b|\bper wanneer\b|"
-        r"\bhoe ?lang\b|\bdatum\b|\beinddatum\b|\bpeildatum\b|\bdeadline\b|\bloopt\b.*\baf\b|"
+        r"\bhoe ?lang\b.*\bnog\b|\bdatum\b|\beinddatum\b|\bpeildatum\b|\bdeadline\b|"
+        r"\bloopt\b.*\baf\b|"
         r"\bvanaf wanneer\b|\bop welke dag\b|\bin welke (?:periode|maand|week)\b"
     )),
     ("money", re.compile(
@@ -110,7 +111,8 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     )),
     ("number", re.compile(
         r"\bhoeve+l\b|\bhvl\b|\bhoe veel\b|\baantal\b|\bpercentage\b|\bwelk (?:deel|aandeel|%)|"
-        r"\bhoe (?:groot|vaak|hoog|oud|ver|diep|breed|dik|zwaar|snel)\b"
+        r"\bhoe (?:groot|vaak|hoog|oud|ver|diep|breed|dik|zwaar|snel)\b|"
+        r"\bhoe ?lang\b|\bwelke (?:\w*)termijn\b"
     )),
     ("who", re.compile(
         r"^(?:\W*)wie\b|\b(?:door|met|van|bij|aan|voor|naar|tot|namens) wie\b|"
@@ -120,6 +122,7 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     )),
     ("list", re.compile(
         r"\bwelke\b.*\b(?:zijn|worden|noem)\b|\bnoem\b|\bwat zijn de\b|\bopsomming\b|"
+        r"\bwat (?:zijn|waren)\b.*\bde (?:\w+ )?\w+(?:en|s|'s)\b|\btop ?\d\b|"
         r"\bwelke (?:\d+|twee|drie|vier|vijf|zes|zeven|acht|negen|tien) \w+|"
         r"\bwelke (?:\w+e )?(?!is\b|was\b)\w+(?:en|s|'s)\b|\ballemaal\b|\boverzicht\b"
     )),
@@ -151,10 +154,15 @@ _MONEY_WORDS = re.compile(
 )
 
 
+# "wat gebeurt er als de huur niet betaald wordt", "wat verandert er aan munten betalen":
+# a consequence or a change is asked, not an amount, whatever money words follow.
+_CONSEQUENCE = re.compile(r"\bwat (?:gebeurt|verandert|als)\b")
+
+
 def question_type(question: str) -> str:
     q = question.lower().strip()
     name = next((name for name, pattern in TYPE_PATTERNS if pattern.search(q)), "what")
-    if name in ("what", "number", "list") and _MONEY_WORDS.search(q):
+    if name in ("what", "number", "list") and _MONEY_WORDS.search(q) and not _CONSEQUENCE.search(q):
         return "money"
     return name
 

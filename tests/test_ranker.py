@@ -218,7 +218,8 @@ def test_a_name_is_a_stronger_who_cue_than_a_generic_body(sentence, cue):
     ("hoe vaak wordt het restafval opgehaald?", "number"),
     ("hoe hoog is de huur?", "number"),
     ("hoe heet het programma?", "what"),
-    ("hoe lang loopt de regeling?", "date"),
+    ("hoe lang loopt de proef?", "number"),  # a duration: "zes maanden"
+    ("hoe lang geldt de regeling nog?", "date"),  # "nog": until when
 ])
 def test_question_type_reads_hoe_plus_adverb(question, qtype):
     from qa.cues import question_type
@@ -247,7 +248,13 @@ def test_question_type_reads_hoe_plus_adverb(question, qtype):
     ("geldt de regel ook voor winkels?", "yes_no"),  # a finite verb first
     ("betaalt de provincie mee aan de brug", "yes_no"),
     ("op welke dag is de inzameling", "date"),
-    ("hoelang duurt de proef", "date"),
+    ("hoelang duurt de proef", "number"),
+    ("binnen welke termijn beslist het college", "number"),
+    ("wat waren de drie lessen uit de pilot", "list"),  # "wat waren de" + a plural
+    ("wat zijn volgens ouders de grootste knelpunten", "list"),
+    ("top 3 ergernissen in de buurt?", "list"),
+    ("wat gebeurt er als de huur niet betaald wordt", "what"),  # a consequence, no amount
+    ("wat verandert er aan munten betalen bij de automaat", "what"),
     ("welk deel van de kosten draagt het rijk", "number"),
     ("hoe breed wordt het fietspad", "number"),
     ("wat kostte de renovatie van het gemeentehuis", "money"),
