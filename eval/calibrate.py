@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.stats import binomtest
 
 from eval.gold import DEFAULT_GOLD, GoldItem, load_gold
 from eval.metrics import contains_answer
@@ -61,6 +62,12 @@ MARGIN_BAND = 0.005
 # A question type needs this many answerable questions in the sets for its own threshold:
 # with fewer, its 10 % quantile is a handful of questions.
 MIN_TYPE_ANSWERABLE = 40
+# A type's threshold must refuse its unanswerable questions more often than its answerable
+# ones at this significance, or it refuses nothing.
+SKILL_P = 0.05
+# ... and then keeps a threshold under which this share of its answerable questions falls,
+# for questions off the documents' subject ("wat is de hoofdstad van australië?").
+NO_SKILL_SHARE = 0.02
 
 
 @dataclass
@@ -232,6 +239,38 @@ def probabilities(q: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     return _sigmoid(np.clip(q @ w + b, -50, 50))
 
 
+def _floor4(x: float) -> float:
+    return math.floor(x * 1e4) / 1e4
+
+
+def thresholds_by_type(p: np.ndarray, answerable: np.ndarray, types: np.ndarray,
+                       false_abstention: float) -> dict[str, float]:
+    """The same share of each question type's answerable questions under its own threshold.
+
+    Read off the answerable questions only, so no writer's habit of asking unanswerable
+    questions in some types is learned. When that threshold would not refuse the type's
+    unanswerable questions significantly more often than its answerable ones (one-sided
+    binomial test, p < SKILL_P), the model cannot tell that type's plausible questions
+    apart, and each refusal loses an answer for nothing (on 101 sets, list questions: 0 of
+    25 unanswerable against 10 % of 352 answerable; docs/calibration.md). Such a type keeps
+    only the threshold under which NO_SKILL_SHARE of its answerable questions fall: a
+    question about something the documents do not treat at all still scores far below it."""
+    out = {}
+    for t in sorted(set(types) - {""}):
+        mine = types == t
+        if (mine & answerable).sum() < MIN_TYPE_ANSWERABLE:
+            continue
+        value = _floor4(np.quantile(p[mine & answerable], false_abstention, method="lower"))
+        unanswerable = p[mine & ~answerable]
+        if len(unanswerable) and binomtest(
+                int((unanswerable < value).sum()), len(unanswerable),
+                float((p[mine & answerable] < value).mean()),
+                alternative="greater").pvalue >= SKILL_P:
+            value = _floor4(np.quantile(p[mine & answerable], NO_SKILL_SHARE, method="lower"))
+        out[t] = value
+    return out
+
+
 def independent_rows(settings, work: Path | None) -> list[Row]:
     """Every question of eval/independent.py's sets, each set its own fold."""
     from eval.independent import open_sets
@@ -306,7 +345,7 @@ def main() -> None:
     oy = np.array([r.item.answerable for r in other] + [True] * empty)
     op = np.append(probabilities(question_matrix(other, scores), w_q, b_q), np.zeros(empty))
     # "lower" and rounding down: at most that share of answerable questions falls below
-    threshold = math.floor(np.quantile(op[oy], args.false_abstention, method="lower") * 1e4) / 1e4
+    threshold = _floor4(np.quantile(op[oy], args.false_abstention, method="lower"))
     o_auc = _auc(op[oy], op[~oy])
     print(f"independent sets: {oy.sum()} answerable, {(~oy).sum()} unanswerable, "
           f"AUC {o_auc:.3f}")
@@ -320,21 +359,15 @@ def main() -> None:
           f"; demo held-out abstention {(probs[~y] < threshold).mean():.3f}, false abstention "
           f"{(probs[y] < threshold).mean():.3f}")
 
-    # The same share of each question type's answerable questions under its own threshold:
-    # read off the answerable questions only, so no writer's habit of asking unanswerable
-    # questions in some types is learned.
     o_types = np.array([r.pool.qtype for r in other] + [""] * empty)
-    type_thresholds = {}
     print(f"per question type ({args.false_abstention:.2f} of its answerable questions under "
           "its threshold):")
-    for t in sorted(set(o_types) - {""}):
+    type_thresholds = thresholds_by_type(op, oy, o_types, args.false_abstention)
+    for t, value in type_thresholds.items():
         mine = o_types == t
-        if (mine & oy).sum() < MIN_TYPE_ANSWERABLE:
-            continue
-        type_thresholds[t] = math.floor(
-            np.quantile(op[mine & oy], args.false_abstention, method="lower") * 1e4) / 1e4
         print(f"  {t:7} {(mine & oy).sum():4} answerable {(mine & ~oy).sum():4} unanswerable"
-              f"  threshold {type_thresholds[t]:.4f}")
+              f"  threshold {value:.4f}  refuses {(op[mine & ~oy] < value).mean():.3f} of "
+              "its unanswerable questions")
 
     def refused(p: np.ndarray, types) -> np.ndarray:
         return p < np.array([type_thresholds.get(t, threshold) for t in types])

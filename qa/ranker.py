@@ -8,6 +8,8 @@
   (``type_thresholds``, else ``abstain_threshold``) the answer is "niet gevonden". One
   threshold per type because the model is surer of "wanneer" than of "wat" questions: a
   single threshold refused 22 % of answerable "wat" questions and 2 % of "wanneer" ones.
+  A type whose plausible questions the model cannot tell apart (on 101 sets: "wat" and
+  opsommingen) gets a low threshold that only refuses questions off the documents' subject.
 
 Both are refitted by ``python -m eval.calibrate --write`` and checked on held-out
 documents and held-out sets there; a linear model over a few dozen generic signals is

@@ -9,7 +9,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from eval.calibrate import Row, fit_question, fit_sentences, held_out_sentence_models
+from eval.calibrate import (
+    NO_SKILL_SHARE,
+    Row,
+    fit_question,
+    fit_sentences,
+    held_out_sentence_models,
+    thresholds_by_type,
+)
 from qa.features import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
@@ -132,6 +139,32 @@ def test_fit_question_is_balanced_and_separates_a_clear_signal():
     assert int(np.argmax(np.abs(w))) == 1 and w[1] > 0
     # class balancing: the unanswerable minority is not simply predicted away
     assert (p[~y] < 0.5).mean() > 0.7 and (p[y] >= 0.5).mean() > 0.7
+
+
+def test_a_type_the_question_model_cannot_tell_apart_gets_no_threshold():
+    # "date": unanswerable questions score lower; "list": they score as high as the rest.
+    answerable = np.array([True] * 100 + [False] * 30 + [True] * 100 + [False] * 30)
+    p = np.concatenate([np.linspace(0.3, 1.0, 100), np.linspace(0.0, 0.5, 30),
+                        np.linspace(0.0, 1.0, 100), np.linspace(0.05, 1.0, 30)])
+    types = np.array(["date"] * 130 + ["list"] * 130)
+    out = thresholds_by_type(p, answerable, types, false_abstention=0.10)
+    date = types == "date"
+    assert out["date"] > 0.3
+    assert (p[date & answerable] < out["date"]).mean() <= 0.10
+    assert (p[date & ~answerable] < out["date"]).mean() > 0.5
+    # A threshold on "list" would refuse answerable questions as often as unanswerable ones;
+    # it keeps one that refuses only the lowest-scoring few.
+    list_ = types == "list"
+    value = np.quantile(p[list_ & answerable], 0.10, method="lower")
+    assert (p[list_ & ~answerable] < value).mean() <= 0.10
+    assert 0.0 < out["list"] < value
+    assert (p[list_ & answerable] < out["list"]).mean() <= NO_SKILL_SHARE
+
+
+def test_a_type_with_too_few_answerable_questions_keeps_the_common_threshold():
+    answerable = np.array([True] * 10 + [False] * 5)
+    types = np.array(["why"] * 15)
+    assert thresholds_by_type(np.linspace(0, 1, 15), answerable, types, 0.10) == {}
 
 
 def test_threshold_setting_overrides_the_ranker(settings, demo_index):
