@@ -63,10 +63,10 @@ MARGIN_BAND = 0.005
 # with fewer, its 10 % quantile is a handful of questions.
 MIN_TYPE_ANSWERABLE = 40
 # A type's threshold must refuse its unanswerable questions more often than its answerable
-# ones at this significance, or it refuses nothing.
+# ones at this significance; if not, the type keeps only a threshold under which this
+# share of its answerable questions falls, for questions off the documents' subject ("wat
+# is de hoofdstad van australië?").
 SKILL_P = 0.05
-# ... and then keeps a threshold under which this share of its answerable questions falls,
-# for questions off the documents' subject ("wat is de hoofdstad van australië?").
 NO_SKILL_SHARE = 0.02
 
 

@@ -101,8 +101,7 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("date", re.compile(
         r"\bwanneer\b|\bwelk jaar\b|\bin welk jaar\b|\btot wanneer\b|\bper wanneer\b|"
         r"\bhoe ?lang\b.*\bnog\b|\bdatum\b|\beinddatum\b|\bpeildatum\b|\bdeadline\b|"
-        r"\bloopt\b.*\baf\b|"
-        r"\bvanaf wanneer\b|\bop welke dag\b|\bin welke (?:periode|maand|week)\b"
+        r"\bloopt\b.*\baf\b|\bvanaf wanneer\b|\bop welke dag\b|\bin welke (?:periode|maand|week)\b"
     )),
     ("money", re.compile(
         r"\bhoeveel\b.*\b(?:geld|euro|budget|kost|kosten|bedrag|subsidie|bijdrage|"
@@ -112,7 +111,7 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("number", re.compile(
         r"\bhoeve+l\b|\bhvl\b|\bhoe veel\b|\baantal\b|\bpercentage\b|\bwelk (?:deel|aandeel|%)|"
         r"\bhoe (?:groot|vaak|hoog|oud|ver|diep|breed|dik|zwaar|snel)\b|"
-        r"\bhoe ?lang\b|\bwelke (?:\w*)termijn\b"
+        r"\bhoe ?lang\b|\bwelke \w*termijn\b"
     )),
     ("who", re.compile(
         r"^(?:\W*)wie\b|\b(?:door|met|van|bij|aan|voor|naar|tot|namens) wie\b|"

@@ -13,7 +13,7 @@
 
 Both are refitted by ``python -m eval.calibrate --write`` and checked on held-out
 documents and held-out sets there; a linear model over a few dozen generic signals is
-what some 1,500 questions by twenty-seven writers can support without learning the
+what some 3,800 questions by over a hundred writers can support without learning the
 questions by heart.
 """
 

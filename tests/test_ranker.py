@@ -141,7 +141,7 @@ def test_fit_question_is_balanced_and_separates_a_clear_signal():
     assert (p[~y] < 0.5).mean() > 0.7 and (p[y] >= 0.5).mean() > 0.7
 
 
-def test_a_type_the_question_model_cannot_tell_apart_gets_no_threshold():
+def test_a_type_the_question_model_cannot_tell_apart_keeps_only_a_low_threshold():
     # "date": unanswerable questions score lower; "list": they score as high as the rest.
     answerable = np.array([True] * 100 + [False] * 30 + [True] * 100 + [False] * 30)
     p = np.concatenate([np.linspace(0.3, 1.0, 100), np.linspace(0.0, 0.5, 30),
