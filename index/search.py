@@ -217,7 +217,7 @@ class Index:
             ranked[i] = max(ranked.get(i, -1.0), score - self.settings.sentence_chunk_handicap)
         return sorted(ranked.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
 
-    def _fuse(self, dense, lexical, sentences=()) -> list[Hit]:
+    def _fuse(self, dense, lexical, sentences) -> list[Hit]:
         s = self.settings
         fused: dict[int, float] = {}
         for weight, ranked in ((s.dense_weight, dense), (s.bm25_weight, lexical),
