@@ -96,8 +96,13 @@ def enumeration(sentences) -> list[bool]:
     return out
 
 
+_CLAUSE_VERB = (r"(?:kan|kun|kunt|mag|moet|krijg|krijgt|komt|kom|wordt|word|hoef|hoeft|is|ben|"
+                r"geldt|telt|heb|heeft|valt|val|ga|gaat|mogen|moeten|kunnen|krijgen|zijn)")
+
 TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("why", re.compile(r"\bwaarom\b|\breden\b|\bwaarvoor\b|\bmet welk doel\b|\bdoel van\b")),
+    ("why", re.compile(r"\bwaarom\b|\breden\b|\bwaarvoor\b|\bmet welk doel\b|\bdoel van\b|"
+                       r"\bhoe komt het\b|\bhoe (?:verklaren|verklaar)\b|\bhoe kan (?:dat|het)\b|"
+                       r"\bwaardoor (?:is|zijn|was|waren|had|hadden|heeft|hebben)\b")),
     ("date", re.compile(
         r"\bwanneer\b|\bwelk jaar\b|\bin welk jaar\b|\btot wanneer\b|\bper wanneer\b|"
         r"\bhoe ?lang\b.*\bnog\b|\bdatum\b|\beinddatum\b|\bpeildatum\b|\bdeadline\b|"
@@ -123,7 +128,9 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
         r"\bwelke\b.*\b(?:zijn|worden|noem)\b|\bnoem\b|\bwat zijn de\b|\bopsomming\b|"
         r"\bwat (?:zijn|waren)\b.*\bde (?:\w+ )?\w+(?:en|s|'s)\b|\btop ?\d\b|"
         r"\bwelke (?:\d+|twee|drie|vier|vijf|zes|zeven|acht|negen|tien) \w+|"
-        r"\bwelke (?:\w+e )?(?!is\b|was\b)\w+(?:en|s|'s)\b|\ballemaal\b|\boverzicht\b"
+        r"\bwelke (?:\w+e )?(?!is\b|was\b)\w+(?:en|s|'s)\b|\ballemaal\b|\boverzicht\b|"
+        r"\bwelke \w*criteria\b|\bwaaruit bestaat\b|\bwaar bestaat\b.*\buit\b|"
+        r"\bwat moet er (?:minimaal|in elk geval|allemaal)\b|\bwat voor soorten\b"
     )),
     ("yes_no", re.compile(
         r"^(?:\W*)(?:is|zijn|heeft|hebben|heb|had|hadden|kan|kunnen|mag|mogen|moet|moeten|"
@@ -132,8 +139,18 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
         r"werkt|werken|zet|zetten|stapt|accepteert|voldoet|voldoen|legt|leggen|ligt|liggen|"
         r"rijdt|rijden|spuit|bestaat|bestaan|neemt|nemen|geeft|geven|houdt|telt|hoort|"
         r"wil|willen|zal|zullen|kent|biedt|bieden|verandert|stijgt|daalt|ontvangt|vervalt|"
-        r"stopt|start|sluit)\b"
+        r"stopt|start|sluit|was|waren|werd|werden|kon|konden|kun|kunt|mocht|mochten|moest|"
+        r"moesten|zou|zouden|hoef|hoeft|hoeven|ben|bent|betaal|kreeg|kregen|zat|zaten|ging|"
+        r"gingen|vond|vonden|vindt|vinden|tellen|haalt|halen|rekent|rekenen|leent|lenen|"
+        r"loopt|lopen|slaat|slaan|gebruikt|gebruiken|behandelt|behandelen|beheert|beheren|"
+        r"hangt|hangen|helpt|helpen|maakt|maken|regelt|regelen|scoorde|strooit|springt|horen)\b|"
+        # "mijn pand is een monument, kan ik de subsidie aanvragen?": the question is the
+        # clause after the situation
+        rf",\s*(?:dan\s+)?{_CLAUSE_VERB}\s+(?:ik|je|jij|hij|zij|ze|we|wij|u|die|dat|het|er)\b"
     )),
+    # a measure named by its noun ("wat is de weerstandsratio"), unless asked yes or no
+    ("number", re.compile(r"\w*percentage\b|\w*ratio\b|\bhoeveelste\b|\brapportcijfer\b|"
+                          r"\bwelke leeftijd\b")),
 ]
 
 
@@ -143,25 +160,60 @@ CUE_TYPES = ("date", "money", "number", "why", "who", "list")
 
 # "wat betaal je per uur", "hoe hoog is de dwangsom", "wat zijn de leges": an amount is
 # asked without "hoeveel geld". Only a what-, number- or list-question is read so: "wie
-# betaalt" asks for a payer, "krijgt een club subsidie?" for yes or no.
-_MONEY_WORDS = re.compile(
-    r"\b(?:wat|hoe hoog|hoe groot|hoeveel)\b.*\b(?:kost|kosten|kostte|kostten|begroot|betaald|"
-    r"\w+kosten|\w+budget|begroting|betaal|betaalt|betalen|"
-    r"bedrag|totaalbedrag|budget|subsidie|bijdrage|basisbijdrage|krediet|tarief|tarieven|"
-    r"leges|prijs|vergoeding|dwangsom|boete|naheffing|geld|rijksgeld|investering|"
-    r"geïnvesteerd|geinvesteerd|rente|euro)\b"
+# betaalt" asks for a payer, "krijgt een club subsidie?" for yes or no. Money nouns are
+# often compounds: "voorbereidingskrediet", "subsidieplafond", "uurtarief".
+_MONEY_NOUN = (
+    r"\w*(?:kosten|budget|bedrag|subsidie|bijdrage|krediet|tarief|tarieven|leges|prijs|"
+    r"prijzen|vergoeding|toeslag|huur|lening|investering|opbrengst|inkomsten|uitgaven|"
+    r"premie|borg|plafond|dwangsom|boete|rente|begroting|salaris|pacht|belasting|"
+    r"heffing|lasten|winst|tegoed)\b|"
+    r"\b(?:euro|inkomen|waard|geld|rijksgeld)\b"
 )
+_MONEY_WORDS = re.compile(
+    r"\b(?:wat|hoe hoog|hoe groot|hoeveel)\b.*(?:\b(?:kost|kostte|kostten|gekost|begroot|"
+    r"betaald|betaal|betaalt|betalen|geïnvesteerd|geinvesteerd|uitgegeven|uitgekeerd|"
+    rf"opgebracht|oplevert|opleveren)\b|{_MONEY_NOUN})"
+)
+# "hoeveel krijgt een club per jeugdlid", "wat krijg je per m2": what is given, paid or
+# received, counted per unit, is an amount; "hoeveel leerlingen krijgen" counts pupils.
+_MONEY_VERB = (
+    r"(?:krijgt|krijg|krijgen|kreeg|kregen|geeft|geven|gaf|legt|leggen|draagt|dragen|"
+    r"brengt|brengen|levert|leveren|leent|lenen|stort|storten|reserveert|ontvangt|"
+    r"ontvangen|verdient|bespaart|rekent|vraagt|investeert|steekt)"
+)
+# "hoeveel huishoudens kregen de toeslag", "over hoeveel jaar terugbetalen": a count or a
+# duration, whatever money words follow.
+_AUX = (r"(?:is|was|zijn|waren|wordt|worden|werd|werden|heeft|hebben|had|hadden|moet|moeten|"
+        r"moest|moesten|gaat|gaan|ging|gingen|kan|kunnen|kon|konden|mag|mogen|zal|zullen|wil|"
+        r"willen|kost|kosten|kostte|kostten|betaalt|betaal|betalen|betaalde|betaalden|bracht|"
+        r"brachten|bedraagt|bedragen|extra|meer|minder|geld|er)")
+_COUNTED = re.compile(rf"\bhoeveel\s+(?!(?:{_AUX}|{_MONEY_VERB})\b|{_MONEY_NOUN})"
+                      r"(?:procent|jaar|maand|week|dag|uur|keer|[\w-]+(?:en|s|'s))\b|"
+                      r"\b(?:over|in|na|binnen) hoeveel\b|%")
+_MONEY_ACT = re.compile(rf"\bhoeveel\s+(?:geld\s+)?{_MONEY_VERB}\b|"
+                        rf"\bwat\s+{_MONEY_VERB}\b.*\bper\b")
+# "max subsidie per adres?", "totale investering zonnepark?": a bare noun phrase naming
+# an amount, without any question word.
+_ASKS = re.compile(r"\b(?:wat|welk|welke|wie|hoe|hoeveel|wanneer|waarom|"
+                   r"waar(?:door|mee|voor|in|op|aan|uit|over|bij|van|heen|na)?)\b")
+_MONEY_PHRASE = re.compile(_MONEY_NOUN)
 
 
-# "wat gebeurt er als de huur niet betaald wordt", "wat verandert er aan munten betalen":
-# a consequence or a change is asked, not an amount, whatever money words follow.
-_CONSEQUENCE = re.compile(r"\bwat (?:gebeurt|verandert|als)\b")
+# "wat gebeurt er als de huur niet betaald wordt", "wat verandert er aan munten betalen",
+# "wat doen we met de winst", "wat is een saneringskrediet": a consequence, a change, a
+# deed or a meaning is asked, not an amount, whatever money words follow.
+_NOT_AN_AMOUNT = re.compile(r"\bwat (?:gebeurt|verandert|als|houdt|betekent|is een)\b|"
+                            r"\bwat\b.*\b(?:doen|doet|gedaan)\b")
 
 
 def question_type(question: str) -> str:
     q = question.lower().strip()
     name = next((name for name, pattern in TYPE_PATTERNS if pattern.search(q)), "what")
-    if name in ("what", "number", "list") and _MONEY_WORDS.search(q) and not _CONSEQUENCE.search(q):
+    if name not in ("what", "number", "list") or _NOT_AN_AMOUNT.search(q):
+        return name
+    if (_MONEY_WORDS.search(q) or _MONEY_ACT.search(q)) and not _COUNTED.search(q):
+        return "money"
+    if name == "what" and not _ASKS.search(q) and _MONEY_PHRASE.search(q):
         return "money"
     return name
 

@@ -249,7 +249,7 @@ def test_a_name_is_a_stronger_who_cue_than_a_generic_body(sentence, cue):
 
 @pytest.mark.parametrize(("question", "qtype"), [
     ("hoe vaak wordt het restafval opgehaald?", "number"),
-    ("hoe hoog is de huur?", "number"),
+    ("hoe hoog is de drempel?", "number"),
     ("hoe heet het programma?", "what"),
     ("hoe lang loopt de proef?", "number"),  # a duration: "zes maanden"
     ("hoe lang geldt de regeling nog?", "date"),  # "nog": until when
@@ -292,6 +292,14 @@ def test_question_type_reads_hoe_plus_adverb(question, qtype):
     ("hoe breed wordt het fietspad", "number"),
     ("wat kostte de renovatie van het gemeentehuis", "money"),
     ("wat is het totaalbudget voor het programma", "money"),
+    ("hoe hoog is de huur?", "money"),
+    ("max subsidie per adres?", "money"),  # a bare noun phrase naming an amount
+    ("hoeveel krijgt een club per jeugdlid", "money"),  # what is given is an amount
+    ("hoeveel huishoudens kregen de inkomenstoeslag?", "number"),  # ...but households count
+    ("over hoeveel jaar moet je de lening terugbetalen?", "number"),
+    ("wat doen we met de winst uit de grondexploitatie?", "what"),
+    ("mijn pand is een monument, kan ik de subsidie aanvragen?", "yes_no"),
+    ("was het verzuim lager dan gemiddeld?", "yes_no"),
 ])
 def test_question_type_reads_forms_without_the_usual_question_word(question, qtype):
     from qa.cues import question_type
