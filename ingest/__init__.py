@@ -21,7 +21,7 @@ from ingest.verify import has_words, quote_in_lines, traceability_problems
 
 # Raised whenever cleaning, structure or chunking rules change what a document becomes:
 # an index built by another version re-chunks every document instead of reusing them.
-INGEST_VERSION = 11
+INGEST_VERSION = 12
 
 __all__ = [
     "INGEST_VERSION",

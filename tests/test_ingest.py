@@ -699,6 +699,30 @@ def test_each_line_of_a_metadata_block_is_its_own_sentence():
                for s in sentences)
 
 
+def test_a_metadata_field_after_an_unpunctuated_line_stands_alone():
+    """A register header: the "Vastgesteld …" line has no full stop and the preamble after
+    the field is a long paragraph; run together they were one sentence of 120 words, which
+    "welke wethouder is verantwoordelijk" could never quote."""
+    text = ("Registratienummer: BK/2025/14872\n"
+            "Vastgesteld door het college van burgemeester en wethouders op 9 december 2025\n"
+            "Portefeuillehouder: wethouder M.A. Tjeerdsma-van Lent (Klimaat, Groen en Water)\n\n"
+            "Het college van burgemeester en wethouders van de gemeente Bolderkamp; gelet op\n"
+            "artikel 4:23 van de Algemene wet bestuursrecht en op het klimaatadaptatieplan;\n"
+            "besluit vast te stellen de volgende regeling.\n")
+    sentences = [s for c in _paged_chunks(text, "regeling.txt") for s in c.sentences]
+    spans = {(s.line_start, s.line_end) for s in sentences}
+    assert {(2, 2), (3, 3), (5, 7)} <= spans
+    # a lower-case line still continues a field's value
+    wrapped = ("Raadsinformatiebrief\n\n"
+               "Kenmerk: RIB/2026/031\n"
+               "Onderwerp: vervanging van de Havenbrug over het kanaal en de omleiding van het\n"
+               "verkeer tijdens de werkzaamheden in 2026\n\n"
+               "1 Aanleiding\n"
+               "De Havenbrug is sinds maart afgesloten voor alle verkeer.\n")
+    sentences = [s for c in _paged_chunks(wrapped, "brief.txt") for s in c.sentences]
+    assert (4, 5) in {(s.line_start, s.line_end) for s in sentences}
+
+
 def test_justified_lines_with_a_wide_gap_after_the_first_word_still_join():
     """pypdf keeps the spacing of justified text: "wordt  ingezet" is no "Label  value"."""
     text = ("Het  college zet het budget voor de wijken in voor groen en spelen, en de raad\n"
