@@ -44,7 +44,8 @@ _BARE_NUMBERED = re.compile(r"^(\d{1,2})\s+(?=[^.]+$)")
 _LABEL_VALUE = re.compile(r":\s+\S")
 # "Portefeuillehouder: wethouder …" is a field of a document's metadata block: it never
 # continues the line above, even when that line ("Vastgesteld … op 9 december 2025")
-# lacks a full stop, and only a lowercase line continues it
+# lacks a full stop, and only a lowercase line continues it (a bulleted definition,
+# "• Regio Envelop: het bedrag …", wraps like any item)
 _FIELD = re.compile(r"^[A-Z][\w-]*(?: [^\W\d_][\w-]*){0,2}:\s+\S")
 # "Artikel 9. Aanvragen die te laat binnenkomen, worden niet ... genomen." is a paragraph
 # of an explanatory note that starts with its article, not a heading
@@ -454,7 +455,8 @@ def analyse(doc: Document) -> list[Block]:
         # so is each line of a metadata block ("Portefeuillehouder: ..." after "Datum: ...")
         table_row = c.columns >= TABLE_COLUMNS or c.row or (
             prev_i >= 0 and (cls[prev_i].columns >= TABLE_COLUMNS or cls[prev_i].row))
-        after_field = prev_i >= 0 and _FIELD.match(cls[prev_i].full) and not _first_is_lower(text)
+        after_field = (prev_i >= 0 and not cls[prev_i].marker and _FIELD.match(cls[prev_i].full)
+                       and not _first_is_lower(text))
         metadata = after_field or (c.label and prev_i >= 0
                                    and (cls[prev_i].label or _FIELD.match(c.full)))
         mode = None

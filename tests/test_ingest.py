@@ -721,6 +721,13 @@ def test_a_metadata_field_after_an_unpunctuated_line_stands_alone():
                "De Havenbrug is sinds maart afgesloten voor alle verkeer.\n")
     sentences = [s for c in _paged_chunks(wrapped, "brief.txt") for s in c.sentences]
     assert (4, 5) in {(s.line_start, s.line_end) for s in sentences}
+    # a bulleted definition wraps like any item, also onto a capital after a blank line
+    definition = ("Begrippen\n\n"
+                  "• Regio Envelop: het bedrag van €900 miljoen dat beschikbaar is gesteld in\n\n"
+                  "'Omzien naar elkaar' van het kabinet om nieuwe Regio Deals af te sluiten;\n"
+                  "• Regiokassier: publieke regiopartner die de taak van kassier vervult;\n")
+    sentences = [s for c in _paged_chunks(definition, "deal.txt") for s in c.sentences]
+    assert (3, 5) in {(s.line_start, s.line_end) for s in sentences}
 
 
 def test_justified_lines_with_a_wide_gap_after_the_first_word_still_join():
