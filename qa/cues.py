@@ -182,12 +182,14 @@ _MONEY_VERB = (
     r"ontvangen|verdient|bespaart|rekent|vraagt|investeert|steekt)"
 )
 # "hoeveel huishoudens kregen de toeslag", "over hoeveel jaar terugbetalen": a count or a
-# duration, whatever money words follow.
-_AUX = (r"(?:is|was|zijn|waren|wordt|worden|werd|werden|heeft|hebben|had|hadden|moet|moeten|"
-        r"moest|moesten|gaat|gaan|ging|gingen|kan|kunnen|kon|konden|mag|mogen|zal|zullen|wil|"
-        r"willen|kost|kosten|kostte|kostten|betaalt|betaal|betalen|betaalde|betaalden|bracht|"
-        r"brachten|bedraagt|bedragen|extra|meer|minder|geld|er)")
-_COUNTED = re.compile(rf"\bhoeveel\s+(?!(?:{_AUX}|{_MONEY_VERB})\b|{_MONEY_NOUN})"
+# duration, whatever money words follow. After "hoeveel", these words name no counted thing.
+_NOT_A_THING = (
+    r"(?:is|was|zijn|waren|wordt|worden|werd|werden|heeft|hebben|had|hadden|moet|moeten|"
+    r"moest|moesten|gaat|gaan|ging|gingen|kan|kunnen|kon|konden|mag|mogen|zal|zullen|wil|"
+    r"willen|kost|kosten|kostte|kostten|betaalt|betaal|betalen|betaalde|betaalden|bracht|"
+    r"brachten|bedraagt|bedragen|extra|meer|minder|er)"
+)
+_COUNTED = re.compile(rf"\bhoeveel\s+(?!(?:{_NOT_A_THING}|{_MONEY_VERB})\b|{_MONEY_NOUN})"
                       r"(?:procent|jaar|maand|week|dag|uur|keer|[\w-]+(?:en|s|'s))\b|"
                       r"\b(?:over|in|na|binnen) hoeveel\b|%")
 _MONEY_ACT = re.compile(rf"\bhoeveel\s+(?:geld\s+)?{_MONEY_VERB}\b|"
