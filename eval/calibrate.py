@@ -258,15 +258,14 @@ def thresholds_by_type(p: np.ndarray, answerable: np.ndarray, types: np.ndarray,
     out = {}
     for t in sorted(set(types) - {""}):
         mine = types == t
-        if (mine & answerable).sum() < MIN_TYPE_ANSWERABLE:
+        answered, unanswerable = p[mine & answerable], p[mine & ~answerable]
+        if len(answered) < MIN_TYPE_ANSWERABLE:
             continue
-        value = _floor4(np.quantile(p[mine & answerable], false_abstention, method="lower"))
-        unanswerable = p[mine & ~answerable]
+        value = _floor4(np.quantile(answered, false_abstention, method="lower"))
         if len(unanswerable) and binomtest(
                 int((unanswerable < value).sum()), len(unanswerable),
-                float((p[mine & answerable] < value).mean()),
-                alternative="greater").pvalue >= SKILL_P:
-            value = _floor4(np.quantile(p[mine & answerable], NO_SKILL_SHARE, method="lower"))
+                float((answered < value).mean()), alternative="greater").pvalue >= SKILL_P:
+            value = _floor4(np.quantile(answered, NO_SKILL_SHARE, method="lower"))
         out[t] = value
     return out
 
