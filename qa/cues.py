@@ -28,10 +28,19 @@ DATE = re.compile(rf"{YEAR}|{_DAY_OR_MONTH}", re.IGNORECASE)
 # "achter"); "een" is left out here because it is mostly the article.
 _TENS = r"twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|duizend"
 NUMBER_WORD = (
-    r"(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
-    rf"{_TENS}|miljoen|miljard|tientallen|honderden|duizenden)(?:(?:en)?(?:{_TENS}))*\b"
+    r"(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien|"
+    r"zestien|zeventien|achttien|negentien|"
+    rf"{_TENS}|miljoen|miljard|tientallen|honderden|duizenden|een(?=en))(?:(?:en)?(?:{_TENS}))*\b"
 )
 NUMBER = re.compile(rf"\b\d+(?:[.,]\d+)*\b|\b(?:een\b|{NUMBER_WORD})", re.IGNORECASE)
+# A count or measure: a number that is not the article "een", a year, part of a date or
+# the label of a table, article or item ("Tabel 2.", "Artikel 4", "3. De aanvraag …").
+# Nearly every sentence has one of those, but "hoeveel" is answered by this.
+_NOT_A_COUNT = re.compile(
+    rf"\b\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}\b|\b\d{{1,2}}\s+(?:{MONTHS})\b|{YEAR}|"
+    r"\b(?:tabel|figuur|grafiek|bijlage|artikel|hoofdstuk|paragraaf|lid|fase)\s+\d+(?:\.\d+)*|"
+    r"^\s*\d{1,2}(?:\.\d{1,2})*\.\s|^\s*\d{1,2}(?:\.\d{1,2})+\s", re.IGNORECASE)
+_COUNT = re.compile(rf"\b\d+(?:[.,]\d+)*\b|\b{NUMBER_WORD}", re.IGNORECASE)
 MONEY = re.compile(
     r"€|\beuro\b|\bEUR\b|\b\d+(?:[.,]\d+)?\s*(?:mln|miljoen|mld|miljard|k)\b|\bbudget\b|"
     r"\bbedrag\b|\bmiddelen\b|\bsubsidie\b",
@@ -66,6 +75,13 @@ NAMED = re.compile(
     r"Samenwerkingsverband|Waterschap)\s+[A-Z]|\b[A-Z][\w-]+\s+(?:B\.V\.|BV|N\.V\.|U\.A\.)"
 )
 LIST = re.compile(r"[;•]|,.*,|\b(?:en|zoals|onder andere|o\.a\.)\b", re.IGNORECASE)
+# "mag ik …?", "krijgen raadsleden ook …?": a yes or no is stated as a rule or a verdict,
+# with a negation, a restriction or a modal verb. Two thirds of the writers' evidence
+# sentences for yes/no questions have one, against one in eight sentences overall.
+VERDICT = re.compile(
+    r"\b(?:geen|niet|nooit|niets|nergens|wel|alleen|uitsluitend|mag|mogen|moet|moeten|kan|"
+    r"kunnen|hoeft|hoeven|dient|dienen|verboden|toegestaan|verplicht|vrijgesteld|blijft|"
+    r"blijven)\b", re.IGNORECASE)
 
 # An enumeration item as the chunker leaves it: bullets are stripped, markers such as
 # "a.", "2°" and "3." stay, and items end in ";" or without a full stop.
@@ -154,8 +170,8 @@ TYPE_PATTERNS: list[tuple[str, re.Pattern]] = [
 ]
 
 
-# The types whose answers have a surface form to look for; "what" and "yes_no" have none.
-CUE_TYPES = ("date", "money", "number", "why", "who", "list")
+# The types whose answers have a surface form to look for; "what" has none.
+CUE_TYPES = ("date", "money", "number", "why", "who", "list", "yes_no")
 
 
 # "wat betaal je per uur", "hoe hoog is de dwangsom", "wat zijn de leges": an amount is
@@ -300,12 +316,11 @@ def cue_score(qtype: str, sentence: str) -> float:
         if DAY_OR_MONTH.search(sentence):
             return 1.0
         return 0.6 if DATE.search(sentence) else 0.0
-    if qtype == "money":
-        if MONEY.search(sentence) and NUMBER.search(sentence):
+    if qtype in ("money", "number"):
+        counts = _COUNT.search(_NOT_A_COUNT.sub(" ", sentence))
+        if counts and (qtype == "number" or MONEY.search(sentence)):
             return 1.0
         return 0.3 if NUMBER.search(sentence) else 0.0
-    if qtype == "number":
-        return 1.0 if NUMBER.search(sentence) else 0.0
     if qtype == "why":
         return 1.0 if REASON.search(sentence) else 0.0
     if qtype == "who":
@@ -314,7 +329,9 @@ def cue_score(qtype: str, sentence: str) -> float:
         return 0.6 if WHO.search(sentence) else 0.0
     if qtype == "list":
         return 1.0 if LIST.search(sentence) else 0.3
-    return 0.5  # "what" and "yes_no" have no reliable surface cue
+    if qtype == "yes_no":
+        return 1.0 if VERDICT.search(sentence) else 0.3
+    return 0.5  # "what" has no reliable surface cue
 
 
 # "wie is de voorzitter van …" asks for the person in a function. Documents name such a

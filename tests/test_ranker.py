@@ -234,6 +234,48 @@ def test_a_day_or_month_is_a_stronger_date_cue_than_a_year_alone():
 
 
 @pytest.mark.parametrize(("sentence", "cue"), [
+    ("In 2025 werden 186 casussen aangemeld.", 1.0),
+    ("De laatste woningen volgen eenentwintig maanden later.", 1.0),
+    ("Het raadslid behoudt zestien weken de vergoeding.", 1.0),
+    ("1.122 leerlingen deden mee.", 1.0),
+    ("Het convenant is op 9 januari 2026 ondertekend.", 0.3),  # a date counts nothing
+    ("Tabel 2. Deelnemers per school in schooljaar 2024-2025", 0.3),  # labels count nothing
+    ("2.1 Deelnemende scholen", 0.3),
+    ("Er is een plan voor het gebied.", 0.3),  # "een" is mostly the article
+    ("Het plan is klaar.", 0.0),
+])
+def test_a_count_is_a_stronger_number_cue_than_a_year_or_the_article(sentence, cue):
+    from qa.cues import cue_score
+
+    assert cue_score("number", sentence) == cue
+
+
+@pytest.mark.parametrize(("sentence", "cue"), [
+    ("De gemeente reserveert jaarlijks € 6.500 voor scholing.", 1.0),
+    ("Het budget bedraagt 2,5 miljoen.", 1.0),
+    ("Tabel 1. Jaarbudget adviesraad (vanaf 2027) Post Bedrag per jaar", 0.3),  # no amount
+    ("Deskundigheidsbevordering en scholing       6.500", 0.3),  # the euro is in the caption
+    ("De raad stelt het budget vast.", 0.0),
+])
+def test_an_amount_is_a_money_word_with_a_count(sentence, cue):
+    from qa.cues import cue_score
+
+    assert cue_score("money", sentence) == cue
+
+
+@pytest.mark.parametrize(("sentence", "cue"), [
+    ("Voor de raadsleden geldt geen aparte vergoeding.", 1.0),
+    ("De vergaderingen zijn openbaar, tenzij de adviesraad anders besluit.", 0.3),
+    ("Een monument mag alleen met een vergunning worden verbouwd.", 1.0),
+    ("De externe leden ontvangen € 285 per vergadering.", 0.3),
+])
+def test_a_rule_or_negation_is_the_yes_no_cue(sentence, cue):
+    from qa.cues import cue_score
+
+    assert cue_score("yes_no", sentence) == cue
+
+
+@pytest.mark.parametrize(("sentence", "cue"), [
     ("De directeur-bestuurder is de heer T. (Thijs) Vermaning.", 1.0),
     ("Portefeuillehouder: wethouder M.J. (Marco) Kuipers", 1.0),
     ("Het werk wordt gegund aan Van Dorp Wegservice B.V. uit Schoonrijk.", 1.0),
