@@ -241,11 +241,19 @@ class CleanLine:
     label: bool = False
     # A Markdown table row, its cells joined by " | " as Word's and HTML's rows are
     row: bool = False
+    # "Portefeuillehouder: wethouder …", capitalised and not a list item: a field of a
+    # metadata block never continues the line above, even when that line ("Vastgesteld …
+    # op 9 december 2025") lacks a full stop, and only a lowercase line continues it (a
+    # bulleted definition, "• Regio Envelop: het bedrag …", wraps like any item)
+    field: bool = False
 
 
 _EMPTY = CleanLine("", "", "")
 _COLUMN_GAP = re.compile(r"\s*\t\s*|\s{3,}")
-_LABEL = re.compile(r"^\s*[^\W\d_][\w-]*(?:(?: [^\W\d_][\w-]*){0,2}:\s+|\s{2,}|\t)\S")
+# One to three words and a colon: "Portefeuillehouder: ", "Behandelend ambtenaar: "
+_FIELD_NAME = r"[\w-]*(?: [^\W\d_][\w-]*){0,2}:\s+"
+_LABEL = re.compile(rf"^\s*[^\W\d_](?:{_FIELD_NAME}|[\w-]*(?:\s{{2,}}|\t))\S")
+_FIELD = re.compile(rf"^[A-Z]{_FIELD_NAME}\S")
 TABLE_COLUMNS = 3  # a line of this many cells is a table row: never joined, never a heading
 
 
@@ -320,5 +328,6 @@ def clean_lines(lines: Sequence[str], kind: str = "txt",
         # after its first word, unless a column gap sets the word apart ("boa    buiten-
         # gewoon opsporingsambtenaar" in a list of abbreviations)
         label = bool(_LABEL.match(raw)) and (s[:1].isupper() or columns >= 2)
-        out.append(CleanLine(s, full, marker, columns, label))
+        field = not marker and bool(_FIELD.match(full))
+        out.append(CleanLine(s, full, marker, columns, label, field=field))
     return out

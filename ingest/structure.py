@@ -42,11 +42,6 @@ _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+\.?|\d{1,2}\.)\s+(?=\S)")
 # footnote ("1 Infographic.pdf (twenteboard.nl)") has a dot in its text.
 _BARE_NUMBERED = re.compile(r"^(\d{1,2})\s+(?=[^.]+$)")
 _LABEL_VALUE = re.compile(r":\s+\S")
-# "Portefeuillehouder: wethouder …" is a field of a document's metadata block: it never
-# continues the line above, even when that line ("Vastgesteld … op 9 december 2025")
-# lacks a full stop, and only a lowercase line continues it (a bulleted definition,
-# "• Regio Envelop: het bedrag …", wraps like any item)
-_FIELD = re.compile(r"^[A-Z][\w-]*(?: [^\W\d_][\w-]*){0,2}:\s+\S")
 # "Artikel 9. Aanvragen die te laat binnenkomen, worden niet ... genomen." is a paragraph
 # of an explanatory note that starts with its article, not a heading
 _SENTENCE_INSIDE = re.compile(r"[^\W\d_]{2,}[.!?](?:\s|$)")
@@ -455,10 +450,8 @@ def analyse(doc: Document) -> list[Block]:
         # so is each line of a metadata block ("Portefeuillehouder: ..." after "Datum: ...")
         table_row = c.columns >= TABLE_COLUMNS or c.row or (
             prev_i >= 0 and (cls[prev_i].columns >= TABLE_COLUMNS or cls[prev_i].row))
-        after_field = (prev_i >= 0 and not cls[prev_i].marker and _FIELD.match(cls[prev_i].full)
-                       and not _first_is_lower(text))
-        metadata = after_field or (c.label and prev_i >= 0
-                                   and (cls[prev_i].label or _FIELD.match(c.full)))
+        after_field = prev_i >= 0 and cls[prev_i].field and not _first_is_lower(text)
+        metadata = after_field or (c.label and prev_i >= 0 and (cls[prev_i].label or c.field))
         mode = None
         if out.parts and not item:
             if doc.kind == "md":
