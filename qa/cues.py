@@ -250,7 +250,7 @@ def subject(question: str) -> str:
 # name the question already states is no answer to it. "een" is left out: it is the article.
 NEW_VALUE = {
     "date": DATE,
-    "number": re.compile(rf"\b\d+(?:[.,]\d+)*\b|\b{NUMBER_WORD}", re.IGNORECASE),
+    "number": _COUNT,
     "money": re.compile(rf"€\s*\d[\d.,]*|\b(?:\d[\d.,]*|{NUMBER_WORD})\s*"
                         r"(?:mln|miljoen|mld|miljard|k|euro)\b", re.IGNORECASE),
     "who": re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+(?:\s+[A-Z][\w-]+)*"),
