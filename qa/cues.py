@@ -18,8 +18,9 @@ MONTHS = (
 )
 # "wanneer" is answered by a day or a month far more often than by a year alone, which
 # also stands in names ("Voorjaarsnota 2027") and periods ("2014-2024").
+_NUMERIC_DATE = r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b"  # "15-03-2026", "1/7/26"
 _DAY_OR_MONTH = (
-    rf"\b\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}\b|\b(?:{MONTHS})\b|\bkwartaal\b|\bQ[1-4]\b|"
+    rf"{_NUMERIC_DATE}|\b(?:{MONTHS})\b|\bkwartaal\b|\bQ[1-4]\b|"
     r"\b(?:voorjaar|najaar|zomer|winter)\b"
 )
 DAY_OR_MONTH = re.compile(_DAY_OR_MONTH, re.IGNORECASE)
@@ -37,7 +38,7 @@ NUMBER = re.compile(rf"\b\d+(?:[.,]\d+)*\b|\b(?:een\b|{NUMBER_WORD})", re.IGNORE
 # the label of a table, article or item ("Tabel 2.", "Artikel 4", "3. De aanvraag …").
 # Nearly every sentence has one of those, but "hoeveel" is answered by this.
 _NOT_A_COUNT = re.compile(
-    rf"\b\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}\b|\b\d{{1,2}}\s+(?:{MONTHS})\b|{YEAR}|"
+    rf"{_NUMERIC_DATE}|\b\d{{1,2}}\s+(?:{MONTHS})\b|{YEAR}|"
     r"\b(?:tabel|figuur|grafiek|bijlage|artikel|hoofdstuk|paragraaf|lid|fase)\s+\d+(?:\.\d+)*|"
     r"^\s*\d{1,2}(?:\.\d{1,2})*\.\s|^\s*\d{1,2}(?:\.\d{1,2})+\s", re.IGNORECASE)
 _COUNT = re.compile(rf"\b\d+(?:[.,]\d+)*\b|\b{NUMBER_WORD}", re.IGNORECASE)
